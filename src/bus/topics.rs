@@ -1,0 +1,81 @@
+//! MQTT topics of the protocol (docs/PROTOCOL.md), as typed values.
+
+/// The topic names under one prefix (default `cabin`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topics {
+    prefix: String,
+}
+
+impl Topics {
+    pub fn new(prefix: &str) -> Self {
+        Topics {
+            prefix: prefix.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// Actuation request for a VSS signal: `<prefix>/actuate/<VSS path>`.
+    pub fn actuate(&self, vss_path: &str) -> String {
+        format!("{}/actuate/{vss_path}", self.prefix)
+    }
+
+    /// Retained vehicle state of a VSS signal: `<prefix>/state/<VSS path>`.
+    pub fn state(&self, vss_path: &str) -> String {
+        format!("{}/state/{vss_path}", self.prefix)
+    }
+
+    /// Subscription filter for all vehicle state.
+    pub fn state_filter(&self) -> String {
+        format!("{}/state/#", self.prefix)
+    }
+
+    /// The VSS path of a state topic, if it is one.
+    pub fn state_path<'a>(&self, topic: &'a str) -> Option<&'a str> {
+        topic
+            .strip_prefix(self.prefix.as_str())?
+            .strip_prefix("/state/")
+            .filter(|p| !p.is_empty())
+    }
+
+    /// The VSS path of an actuation topic, if it is one.
+    pub fn actuate_path<'a>(&self, topic: &'a str) -> Option<&'a str> {
+        topic
+            .strip_prefix(self.prefix.as_str())?
+            .strip_prefix("/actuate/")
+            .filter(|p| !p.is_empty())
+    }
+
+    /// Subscription filter for all actuation requests (the simulator's input).
+    pub fn actuate_filter(&self) -> String {
+        format!("{}/actuate/#", self.prefix)
+    }
+
+    /// Assistant events (transcript, intent, action, reply, error).
+    pub fn events(&self) -> String {
+        format!("{}/assistant/events", self.prefix)
+    }
+
+    /// Text injection: a typed command, as if spoken.
+    pub fn say(&self) -> String {
+        format!("{}/assistant/say", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_contract() {
+        let t = Topics::new("cabin");
+        assert_eq!(
+            t.actuate("Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"),
+            "cabin/actuate/Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
+        );
+        assert_eq!(t.state("Vehicle.Speed"), "cabin/state/Vehicle.Speed");
+        assert_eq!(t.state_path("cabin/state/Vehicle.Speed"), Some("Vehicle.Speed"));
+        assert_eq!(t.state_path("cabin/actuate/Vehicle.Speed"), None);
+        assert_eq!(t.actuate_path("cabin/actuate/Vehicle.Speed"), Some("Vehicle.Speed"));
+        assert_eq!(t.events(), "cabin/assistant/events");
+        assert_eq!(Topics::new("car/").state_filter(), "car/state/#");
+    }
+}

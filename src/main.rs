@@ -1,0 +1,279 @@
+//! The `cabin-voice` command line (contracts in docs/CLI.md).
+
+use anyhow::{bail, Context, Result};
+use cabin_voice::app::{self, demo, devices, doctor};
+use cabin_voice::asr::{Lang, Recognizer};
+use cabin_voice::assistant::{Assistant, Output};
+use cabin_voice::audio::Clip;
+use cabin_voice::bus::MqttBus;
+use cabin_voice::config::Config;
+use cabin_voice::scheduler::Scheduler;
+use clap::{Parser, Subcommand};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "cabin-voice", version, about = "Offline in-vehicle voice assistant")]
+struct Cli {
+    /// Configuration file (default: $CABIN_VOICE_CONFIG, ./cabin-voice.toml, /etc/cabin-voice/config.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Transcribe a WAV file; prints {"text","lang","audio_ms","asr_ms"}.
+    Transcribe {
+        file: PathBuf,
+        #[arg(long, default_value = "auto")]
+        lang: String,
+    },
+    /// Understand TEXT (or one utterance per stdin line); prints one JSON object per utterance.
+    Nlu { text: Option<String> },
+    /// Run the assistant.
+    Run {
+        /// Broker HOST:PORT (overrides [mqtt]).
+        #[arg(long)]
+        mqtt: Option<String>,
+        /// A WAV file, or `-` for raw 16 kHz s16le mono on stdin.
+        #[arg(long, conflicts_with = "text")]
+        input: Option<String>,
+        /// One typed command, run through everything after speech recognition.
+        #[arg(long)]
+        text: Option<String>,
+        /// The input is one command after a push-to-talk press (no wake word).
+        #[arg(long)]
+        ptt: bool,
+        /// Print one JSON event per line.
+        #[arg(long)]
+        json: bool,
+        /// Language of the speech: auto, en or zh (default: [asr] language).
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// List plugins and their intents.
+    Plugins {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the installation: one line per check, with the fix.
+    Doctor,
+    /// List audio capture devices.
+    Devices,
+    /// Run the bundled samples against a local broker (started if needed).
+    Demo {
+        #[arg(long)]
+        mqtt: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CABIN_VOICE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,whisper_rs=off"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn apply_mqtt(cfg: &mut Config, mqtt: Option<&str>) -> Result<()> {
+    if let Some(hp) = mqtt {
+        let (h, p) = hp
+            .rsplit_once(':')
+            .with_context(|| format!("--mqtt {hp:?}: expected HOST:PORT"))?;
+        cfg.mqtt.host = h.to_string();
+        cfg.mqtt.port = p
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+            .with_context(|| format!("--mqtt {hp:?}: bad port"))?;
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    init_logging();
+    let cli = Cli::parse();
+    let mut cfg = Config::discover(cli.config.as_deref())?;
+    match cli.cmd {
+        Cmd::Transcribe { file, lang } => {
+            let lang: Lang = lang.parse()?;
+            let clip = Clip::from_wav(&file)?;
+            let reg = app::load_registry(&cfg).ok();
+            let mut rec = app::build_recognizer(&cfg, reg.as_deref());
+            let t = tokio::task::block_in_place(|| rec.transcribe(&clip.samples, lang))?;
+            println!("{}", serde_json::to_string(&t)?);
+        }
+        Cmd::Nlu { text } => {
+            let reg = app::load_registry(&cfg)?;
+            let router = app::build_router(&reg)?;
+            let print = |t: &str, out: &mut dyn Write| -> Result<()> {
+                let i = router.understand(t);
+                writeln!(out, "{}", serde_json::to_string(&i)?)?;
+                out.flush()?;
+                Ok(())
+            };
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            match text {
+                Some(t) => print(&t, &mut out)?,
+                None => {
+                    for line in std::io::stdin().lock().lines() {
+                        let line = match line {
+                            Ok(l) => l,
+                            Err(e) => {
+                                // Not UTF-8: still answer, in order.
+                                tracing::warn!(error = %e, "unreadable input line");
+                                String::new()
+                            }
+                        };
+                        print(&line, &mut out)?;
+                    }
+                }
+            }
+        }
+        Cmd::Run {
+            mqtt,
+            input,
+            text,
+            ptt: _,
+            json,
+            lang,
+        } => {
+            apply_mqtt(&mut cfg, mqtt.as_deref())?;
+            let lang: Lang = lang.as_deref().unwrap_or(&cfg.asr.language).parse()?;
+            run(cfg, input, text, json, lang).await?;
+        }
+        Cmd::Plugins { json } => {
+            let reg = app::load_registry(&cfg)?;
+            for p in &reg.plugins {
+                let intents: Vec<&str> = p.manifest.intents.iter().map(|i| i.name.as_str()).collect();
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"name": p.manifest.plugin.name, "version": p.manifest.plugin.version,
+                            "description": p.manifest.plugin.description, "path": p.path, "intents": intents})
+                    );
+                } else {
+                    println!("{:<12} {}", p.manifest.plugin.name, intents.join(", "));
+                }
+            }
+        }
+        Cmd::Doctor => {
+            let checks = doctor::run(&cfg).await;
+            for c in &checks {
+                println!("{}", c.line());
+            }
+            if checks.iter().any(|c| !c.ok) {
+                std::process::exit(1);
+            }
+        }
+        Cmd::Devices => {
+            let devs = devices::input_devices().map_err(anyhow::Error::msg)?;
+            if devs.is_empty() {
+                println!("no audio input devices");
+            }
+            for d in devs {
+                println!("{}{}  ({})", if d.default { "* " } else { "  " }, d.name, d.config);
+            }
+        }
+        Cmd::Demo { mqtt, json } => {
+            apply_mqtt(&mut cfg, mqtt.as_deref())?;
+            let _broker = demo::ensure_broker(&cfg)?;
+            let wavs = demo::sample_wavs();
+            if wavs.is_empty() {
+                bail!("no sample utterances found (tests/fixtures/en_*.wav)");
+            }
+            let (mut a, _incoming) = build_assistant(&cfg, json).await?;
+            for w in &wavs {
+                if !json {
+                    println!("\n== {}", demo::short(w));
+                }
+                let clip = Clip::from_wav(w)?;
+                a.handle_clip(&clip, Lang::En).await;
+            }
+            for t in demo::ZH_TEXTS {
+                if !json {
+                    println!("\n== typed: {t}");
+                }
+                a.handle_text(t).await;
+            }
+            a.bus().flush(Duration::from_secs(5)).await?;
+            a.bus().disconnect().await;
+        }
+    }
+    Ok(())
+}
+
+type Incoming = tokio::sync::mpsc::Receiver<cabin_voice::bus::mqtt::Incoming>;
+
+async fn build_assistant(
+    cfg: &Config,
+    json: bool,
+) -> Result<(Assistant<cabin_voice::asr::WhisperRecognizer>, Incoming)> {
+    cabin_voice::onnx::init(&cfg.onnxruntime.library, &cfg.models_dir())?;
+    let reg = app::load_registry(cfg)?;
+    let router = app::build_router(&reg)?;
+    let say = cabin_voice::bus::Topics::new(&cfg.mqtt.prefix).say();
+    let (bus, incoming) = MqttBus::start(&cfg.mqtt, vec![say]);
+    bus.wait_connected(Duration::from_millis(cfg.mqtt.connect_timeout_ms))
+        .await
+        .with_context(|| format!("broker {}:{}", cfg.mqtt.host, cfg.mqtt.port))?;
+    let scheduler = Scheduler::new(reg.clone(), cfg.safety.clone(), bus.clone());
+    let rec = app::build_recognizer(cfg, Some(&reg));
+    let out = if json { Output::Json } else { Output::Text };
+    Ok((Assistant::new(router, scheduler, Some(rec), bus, out), incoming))
+}
+
+async fn run(cfg: Config, input: Option<String>, text: Option<String>, json: bool, lang: Lang) -> Result<()> {
+    let (mut a, incoming) = build_assistant(&cfg, json).await?;
+    if let Some(t) = text {
+        a.handle_text(&t).await;
+    } else if let Some(path) = input {
+        let clip = tokio::task::block_in_place(|| Clip::load(&path))?;
+        a.handle_clip(&clip, lang).await;
+    } else {
+        // Serve typed commands from `<prefix>/assistant/say` until SIGINT/SIGTERM.
+        eprintln!("serving commands from MQTT {} (Ctrl-C to stop)", a.bus().topics().say());
+        serve(&mut a, incoming).await?;
+    }
+    a.bus().flush(Duration::from_secs(5)).await?;
+    a.bus().disconnect().await;
+    Ok(())
+}
+
+/// Handles text injected on `<prefix>/assistant/say` (plain UTF-8 text, or
+/// `{"text": "..."}`) until SIGINT or SIGTERM.
+async fn serve(a: &mut Assistant<cabin_voice::asr::WhisperRecognizer>, mut incoming: Incoming) -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            msg = incoming.recv() => {
+                let Some(msg) = msg else { break };
+                match say_text(&msg.payload) {
+                    Some(t) => { a.handle_text(&t).await; }
+                    None => tracing::warn!(topic = %msg.topic, "ignored say message: expected UTF-8 text or a JSON object with text"),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn say_text(payload: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(payload).ok()?.trim();
+    if s.starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(s).ok()?;
+        return v.get("text")?.as_str().map(str::to_string).filter(|t| !t.trim().is_empty());
+    }
+    (!s.is_empty()).then(|| s.to_string())
+}

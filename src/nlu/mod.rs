@@ -1,0 +1,116 @@
+//! Understanding: transcript text -> [`Intent`] (name, typed slots, confidence).
+//!
+//! Routing: the grammar fast path compiled from the plugins' sentences answers
+//! first; what it misses is `none` (a polite "I can't do that") rather than a guess.
+
+pub mod fuzzy;
+pub mod grammar;
+pub mod normalize;
+pub mod numbers;
+pub mod template;
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub use grammar::Grammar;
+
+/// Errors of the understanding layer.
+#[derive(Debug, thiserror::Error)]
+pub enum NluError {
+    #[error("grammar: {at}: {msg}")]
+    Grammar { at: String, msg: String },
+}
+
+/// A slot value: a number (already normalised) or a string.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SlotValue {
+    Num(f64),
+    Str(String),
+}
+
+impl SlotValue {
+    /// As JSON: whole numbers become integers.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            SlotValue::Num(n) if n.fract() == 0.0 && n.abs() < 1e15 => (*n as i64).into(),
+            SlotValue::Num(n) => serde_json::Number::from_f64(*n)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            SlotValue::Str(s) => s.clone().into(),
+        }
+    }
+
+    /// As text for reply templates.
+    pub fn display(&self) -> String {
+        match self.to_json() {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        }
+    }
+}
+
+impl Serialize for SlotValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+/// What the user wants: the contract between understanding and plugins.
+#[derive(Debug, Clone, Serialize)]
+pub struct Intent {
+    pub text: String,
+    pub lang: String,
+    pub intent: String,
+    pub slots: BTreeMap<String, SlotValue>,
+    pub confidence: f32,
+    pub engine: String,
+}
+
+impl Intent {
+    /// The `none` intent for `text`.
+    pub fn none(text: &str) -> Intent {
+        Intent {
+            text: text.to_string(),
+            lang: normalize::detect_lang(text).to_string(),
+            intent: "none".into(),
+            slots: BTreeMap::new(),
+            confidence: 1.0,
+            engine: "none".into(),
+        }
+    }
+}
+
+/// The seam every understanding engine implements.
+pub trait Understand: Send + Sync {
+    /// The intent of `text`, or `None` when this engine has no confident answer.
+    fn understand(&self, text: &str) -> Option<Intent>;
+}
+
+impl Understand for Grammar {
+    fn understand(&self, text: &str) -> Option<Intent> {
+        self.parse(text)
+    }
+}
+
+/// Engines tried in order; the first confident answer wins, else `none`.
+pub struct Router {
+    engines: Vec<Box<dyn Understand>>,
+}
+
+impl Router {
+    pub fn new(engines: Vec<Box<dyn Understand>>) -> Self {
+        Router { engines }
+    }
+
+    /// Never fails: anything not understood is `none`.
+    pub fn understand(&self, text: &str) -> Intent {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Intent::none(text);
+        }
+        self.engines
+            .iter()
+            .find_map(|e| e.understand(trimmed))
+            .unwrap_or_else(|| Intent::none(trimmed))
+    }
+}
