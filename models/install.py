@@ -383,10 +383,10 @@ def main(argv=None) -> int:
         errors, missing = [], []
         for m in selected:
             try:
-                if verify(m, stamps, trust_stamps=not args.verify_only):
-                    ensure_links(m) if not args.verify_only else None
-                else:
+                if not verify(m, stamps, trust_stamps=not args.verify_only):
                     missing.append(m)
+                elif not args.verify_only:
+                    ensure_links(m)
             except InstallError as e:
                 errors.append(str(e))
         if args.verify_only:

@@ -28,6 +28,7 @@ pub struct Config {
     pub onnxruntime: OnnxRuntime,
     pub safety: Safety,
     pub dbus: DBus,
+    pub phone: Phone,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -160,6 +161,14 @@ impl Default for DBus {
             call_timeout_ms: 2000,
         }
     }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Phone {
+    /// vCard file of the phone book synchronised from the handset (PBAP), used
+    /// to dial a contact by name; empty: calls by name are refused.
+    pub contacts: String,
 }
 
 impl Config {

@@ -237,7 +237,10 @@ async fn run(cfg: Config, input: Option<String>, text: Option<String>, json: boo
         a.handle_text(&t).await;
     } else if let Some(path) = input {
         let clip = tokio::task::block_in_place(|| Clip::load(&path))?;
-        a.handle_clip(&clip, lang).await;
+        if a.handle_clip(&clip, lang).await.is_none() {
+            a.bus().flush(Duration::from_secs(5)).await?;
+            bail!("{path}: no command was recognised (see the error event)");
+        }
     } else {
         // Serve typed commands from `<prefix>/assistant/say` until SIGINT/SIGTERM.
         eprintln!("serving commands from MQTT {} (Ctrl-C to stop)", a.bus().topics().say());

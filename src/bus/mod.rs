@@ -1,5 +1,7 @@
-//! Vehicle and infotainment buses: MQTT (VSS signals) and D-Bus.
+//! Vehicle and infotainment buses: MQTT (VSS signals) and D-Bus (media, tuner,
+//! navigation, phone).
 
+pub mod dbus;
 pub mod mqtt;
 pub mod topics;
 

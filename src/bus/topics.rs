@@ -54,6 +54,11 @@ impl Topics {
         format!("{}/assistant/events", self.prefix)
     }
 
+    /// The simulator's speed control: `{"value": <km/h>}`.
+    pub fn sim_speed(&self) -> String {
+        format!("{}/sim/speed", self.prefix)
+    }
+
     /// Text injection: a typed command, as if spoken.
     pub fn say(&self) -> String {
         format!("{}/assistant/say", self.prefix)
@@ -76,6 +81,7 @@ mod tests {
         assert_eq!(t.state_path("cabin/actuate/Vehicle.Speed"), None);
         assert_eq!(t.actuate_path("cabin/actuate/Vehicle.Speed"), Some("Vehicle.Speed"));
         assert_eq!(t.events(), "cabin/assistant/events");
+        assert_eq!(t.sim_speed(), "cabin/sim/speed");
         assert_eq!(Topics::new("car/").state_filter(), "car/state/#");
     }
 }

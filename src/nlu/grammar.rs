@@ -79,6 +79,8 @@ struct St {
     slots: Vec<(String, SlotValue)>,
     score: i32,
     fuzzy: u8,
+    /// Units matched by literals (exactly or by sound).
+    lits: u8,
 }
 
 impl St {
@@ -183,6 +185,10 @@ impl Grammar {
             }
             for (end, st) in m.walk(&rule.node, 0, St::default()) {
                 if !m.skips(end).contains(&u.len()) {
+                    continue;
+                }
+                // Sound-alike literals must be a small part of a long enough match.
+                if st.fuzzy > 0 && (st.fuzzy > 2 || (st.fuzzy as u32) * 4 > st.lits as u32) {
                     continue;
                 }
                 let key = (st.score - 3 * st.fuzzy as i32, st.fuzzy);
@@ -345,11 +351,13 @@ impl Matcher<'_> {
                     if u == lit {
                         let mut s = st.clone();
                         s.score += 2;
+                        s.lits = s.lits.saturating_add(1);
                         out.push((p + 1, s));
                     } else if self.fuzzy_ok && self.g.phonetic.same(lit, u) {
                         let mut s = st.clone();
                         s.score += 2;
                         s.fuzzy += 1;
+                        s.lits = s.lits.saturating_add(1);
                         out.push((p + 1, s));
                     }
                 }

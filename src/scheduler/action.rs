@@ -68,6 +68,54 @@ impl Slots<'_> {
         Ok(outs)
     }
 
+    /// Expands `tpl` to one string: a placeholder whose slot is absent becomes
+    /// empty, a list attribute gives its first string. With `encode`, inserted
+    /// values are percent-encoded (for URIs).
+    pub fn expand_lenient(&self, tpl: &str, encode: bool) -> Result<String, SchedError> {
+        let mut out = String::new();
+        let mut rest = tpl;
+        while let Some(open) = rest.find('{') {
+            let close = rest[open..]
+                .find('}')
+                .map(|c| open + c)
+                .ok_or_else(|| SchedError::Action(format!("unclosed '{{' in {tpl:?}")))?;
+            out.push_str(&rest[..open]);
+            let v = match self.lookup(rest[open + 1..close].trim()) {
+                Ok(vals) => vals.into_iter().next().unwrap_or_default(),
+                Err(SchedError::MissingSlot(_)) => String::new(),
+                Err(e) => return Err(e),
+            };
+            if encode {
+                out.push_str(&percent_encode(&v));
+            } else {
+                out.push_str(&v);
+            }
+            rest = &rest[close + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// A D-Bus argument: a template that is exactly one `{slot}` keeps the slot's
+    /// JSON type (numbers, strings) and is `""` when the slot is absent; any other
+    /// template is a string, percent-encoded where it is a URI (`scheme:...`);
+    /// TOML numbers and booleans are taken as they are.
+    pub fn arg(&self, v: &toml::Value) -> Result<Value, SchedError> {
+        match v {
+            toml::Value::String(s) => {
+                let t = s.trim();
+                if t.starts_with('{') && t.ends_with('}') && t[1..].find('{').is_none() {
+                    let body = &t[1..t.len() - 1];
+                    if !body.contains('.') {
+                        return Ok(self.values.get(body).map(SlotValue::to_json).unwrap_or_else(|| Value::from("")));
+                    }
+                }
+                Ok(Value::String(self.expand_lenient(s, is_uri(s))?))
+            }
+            other => serde_json::to_value(other).map_err(|e| SchedError::Action(e.to_string())),
+        }
+    }
+
     /// One value: a whole `{slot}` keeps its JSON type; other text is parsed as
     /// JSON where it can be (numbers, booleans), else kept as a string.
     pub fn value(&self, v: &toml::Value) -> Result<Value, SchedError> {
@@ -91,6 +139,28 @@ impl Slots<'_> {
             other => serde_json::to_value(other).map_err(|e| SchedError::Action(e.to_string())),
         }
     }
+}
+
+/// True for a template that starts like a URI (`scheme:`).
+fn is_uri(tpl: &str) -> bool {
+    let head = tpl.split(['{', ':']).next().unwrap_or("");
+    tpl.len() > head.len()
+        && tpl[head.len()..].starts_with(':')
+        && head.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && head.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A number out of a JSON value.

@@ -6,8 +6,11 @@
 //! reason in the user's language. Nothing is actuated unless every check passed.
 
 pub mod action;
+pub mod dbus_action;
+pub mod phonebook;
 pub mod reply;
 
+use crate::bus::dbus::DBusActions;
 use crate::config::Safety;
 use crate::nlu::{Intent, SlotValue};
 use crate::plugin::{permissions, IntentDef, LoadedPlugin, Registry, SlotType};
@@ -90,12 +93,40 @@ struct Pending {
     since: Instant,
 }
 
+/// Why an action did not run: how the command ends, the reason for logs and
+/// events, and what the user hears.
+#[derive(Debug)]
+struct Stop {
+    status: Status,
+    reason: String,
+    said: String,
+}
+
+impl Stop {
+    fn failed(reason: String, said: String) -> Stop {
+        Stop {
+            status: Status::Failed,
+            reason,
+            said,
+        }
+    }
+    fn refused(reason: String, said: String) -> Stop {
+        Stop {
+            status: Status::Refused,
+            reason,
+            said,
+        }
+    }
+}
+
 /// The scheduler; one per assistant, driven by one task.
 pub struct Scheduler<V: Vehicle> {
     reg: Arc<Registry>,
     safety: Safety,
     vehicle: V,
     pending: Option<Pending>,
+    dbus: Option<Arc<dyn DBusActions>>,
+    phonebook: phonebook::Phonebook,
 }
 
 impl<V: Vehicle> Scheduler<V> {
@@ -105,7 +136,22 @@ impl<V: Vehicle> Scheduler<V> {
             safety,
             vehicle,
             pending: None,
+            dbus: None,
+            phonebook: Default::default(),
         }
+    }
+
+    /// Runs `kind = "dbus"` actions through `dbus`; without it they fail with a
+    /// spoken reason.
+    pub fn with_dbus(mut self, dbus: Arc<dyn DBusActions>) -> Self {
+        self.dbus = Some(dbus);
+        self
+    }
+
+    /// The phone book for actions with `lookup` (calls by name).
+    pub fn with_phonebook(mut self, phonebook: phonebook::Phonebook) -> Self {
+        self.phonebook = phonebook;
+        self
     }
 
     pub fn vehicle(&self) -> &V {
@@ -247,7 +293,7 @@ impl<V: Vehicle> Scheduler<V> {
                 o.actions = actions;
                 o
             }
-            Err((reason, said)) => self.outcome(&intent, Status::Failed, said, Some(reason)),
+            Err(stop) => self.outcome(&intent, stop.status, stop.said, Some(stop.reason)),
         }
     }
 
@@ -256,9 +302,9 @@ impl<V: Vehicle> Scheduler<V> {
         plugin: &LoadedPlugin,
         def: &IntentDef,
         intent: &Intent,
-    ) -> Result<(Vec<ActionRecord>, Option<String>), (String, String)> {
+    ) -> Result<(Vec<ActionRecord>, Option<String>), Stop> {
         let zh = intent.lang == "zh";
-        let fail = |e: SchedError| (e.to_string(), reply::failed(zh));
+        let fail = |e: SchedError| Stop::failed(e.to_string(), reply::failed(zh));
         let Some(action) = &def.action else {
             return Ok((Vec::new(), None));
         };
@@ -280,16 +326,28 @@ impl<V: Vehicle> Scheduler<V> {
                 for set in sets {
                     let t = set.as_table().ok_or_else(|| fail(SchedError::Action("set entry is not a table".into())))?;
                     let path_tpl = t.get("path").and_then(|p| p.as_str()).ok_or_else(|| fail(SchedError::Action("set entry without path".into())))?;
-                    for path in slots.expand(path_tpl).map_err(fail)? {
-                        let value = self.set_value(&slots, t, &path).map_err(fail)?;
+                    // An entry that needs a slot the user did not give is skipped
+                    // ("fan up" has no level; "blue" has no brightness).
+                    let paths = match slots.expand(path_tpl) {
+                        Err(SchedError::MissingSlot(_)) => continue,
+                        other => other.map_err(fail)?,
+                    };
+                    for path in paths {
+                        let value = match self.set_value(&slots, t, &path) {
+                            Err(SchedError::MissingSlot(_)) => continue,
+                            other => other.map_err(fail)?,
+                        };
                         if !permissions::vss_allowed(&plugin.manifest.permissions.vss, &path) {
-                            return Err((
+                            return Err(Stop::refused(
                                 format!("plugin {} may not actuate {path}", plugin.manifest.plugin.name),
                                 reply::cannot(zh),
                             ));
                         }
                         ops.push((path, value));
                     }
+                }
+                if ops.is_empty() {
+                    return Err(Stop::failed(format!("{}: nothing to actuate for these slots", intent.intent), reply::missing(zh, "value")));
                 }
                 let mut records = Vec::new();
                 for (path, value) in ops {
@@ -316,10 +374,11 @@ impl<V: Vehicle> Scheduler<V> {
                     });
                 match answer {
                     Some(a) => Ok((Vec::new(), Some(a))),
-                    None => Err((format!("no vehicle state for {}", paths.join(", ")), reply::unknown_state(zh))),
+                    None => Err(Stop::failed(format!("no vehicle state for {}", paths.join(", ")), reply::unknown_state(zh))),
                 }
             }
-            other => Err((format!("action kind {other:?} is not available"), reply::unavailable(zh))),
+            "dbus" => self.run_dbus(plugin, action, &slots, zh).await,
+            other => Err(Stop::failed(format!("action kind {other:?} is not available"), reply::unavailable(zh))),
         }
     }
 

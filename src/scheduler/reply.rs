@@ -106,3 +106,10 @@ pub fn unknown_state(zh: bool) -> String {
 pub fn unavailable(zh: bool) -> String {
     pick(zh, "Sorry, that function isn't available.", "抱歉，这个功能暂不可用。")
 }
+pub fn not_in_contacts(zh: bool, name: &str) -> String {
+    if zh {
+        format!("通讯录里没有找到{name}。")
+    } else {
+        format!("I couldn't find {name} in your contacts.")
+    }
+}
