@@ -31,7 +31,7 @@ pub struct Config {
     pub phone: Phone,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct General {
     /// Folder of plugins; empty: `./plugins`, then next to the binary's project,
@@ -42,14 +42,6 @@ pub struct General {
     pub models_dir: String,
 }
 
-impl Default for General {
-    fn default() -> Self {
-        General {
-            plugins_dir: String::new(),
-            models_dir: String::new(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -219,13 +211,22 @@ impl Config {
             return bad("mqtt.port", "must be 1..65535".into());
         }
         if self.mqtt.prefix.is_empty() || self.mqtt.prefix.contains(['#', '+']) {
-            return bad("mqtt.prefix", format!("{:?} is not a usable topic prefix", self.mqtt.prefix));
+            return bad(
+                "mqtt.prefix",
+                format!("{:?} is not a usable topic prefix", self.mqtt.prefix),
+            );
         }
         if self.mqtt.retry_initial_ms == 0 || self.mqtt.retry_max_ms < self.mqtt.retry_initial_ms {
-            return bad("mqtt.retry_max_ms", "must be >= mqtt.retry_initial_ms > 0".into());
+            return bad(
+                "mqtt.retry_max_ms",
+                "must be >= mqtt.retry_initial_ms > 0".into(),
+            );
         }
         if !["auto", "en", "zh"].contains(&self.asr.language.as_str()) {
-            return bad("asr.language", format!("{:?}: use auto, en or zh", self.asr.language));
+            return bad(
+                "asr.language",
+                format!("{:?}: use auto, en or zh", self.asr.language),
+            );
         }
         if self.asr.model.is_empty() {
             return bad("asr.model", "must name a whisper model file".into());
@@ -249,7 +250,11 @@ impl Config {
 
     /// The models folder (see [`General::models_dir`]).
     pub fn models_dir(&self) -> PathBuf {
-        resolve_dir(&self.general.models_dir, Some("CABIN_VOICE_MODELS"), "models")
+        resolve_dir(
+            &self.general.models_dir,
+            Some("CABIN_VOICE_MODELS"),
+            "models",
+        )
     }
 }
 
@@ -259,7 +264,10 @@ pub fn resolve_dir(configured: &str, env: Option<&str>, name: &str) -> PathBuf {
     if !configured.is_empty() {
         return configured.into();
     }
-    if let Some(v) = env.and_then(|e| std::env::var(e).ok()).filter(|v| !v.is_empty()) {
+    if let Some(v) = env
+        .and_then(|e| std::env::var(e).ok())
+        .filter(|v| !v.is_empty())
+    {
         return v.into();
     }
     let mut candidates: Vec<PathBuf> = vec![PathBuf::from(name)];

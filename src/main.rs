@@ -70,6 +70,15 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Simulate the vehicle on MQTT: retained VSS state, applies actuation requests.
+    Sim {
+        /// Broker HOST:PORT (overrides [mqtt]).
+        #[arg(long)]
+        mqtt: Option<String>,
+        /// Driving speed in km/h (change it later on `<prefix>/sim/speed`).
+        #[arg(long, default_value_t = 0.0)]
+        speed: f64,
+    },
 }
 
 fn init_logging() {
@@ -183,6 +192,13 @@ async fn main() -> Result<()> {
                 println!("{}{}  ({})", if d.default { "* " } else { "  " }, d.name, d.config);
             }
         }
+        Cmd::Sim { mqtt, speed } => {
+            apply_mqtt(&mut cfg, mqtt.as_deref())?;
+            if !(0.0..=400.0).contains(&speed) {
+                bail!("--speed {speed}: expected 0..400 km/h");
+            }
+            cabin_voice::sim::run(&cfg.mqtt, speed, std::io::stdout()).await?;
+        }
         Cmd::Demo { mqtt, json } => {
             apply_mqtt(&mut cfg, mqtt.as_deref())?;
             let _broker = demo::ensure_broker(&cfg)?;
@@ -225,7 +241,11 @@ async fn build_assistant(
     bus.wait_connected(Duration::from_millis(cfg.mqtt.connect_timeout_ms))
         .await
         .with_context(|| format!("broker {}:{}", cfg.mqtt.host, cfg.mqtt.port))?;
-    let scheduler = Scheduler::new(reg.clone(), cfg.safety.clone(), bus.clone());
+    let mut scheduler = Scheduler::new(reg.clone(), cfg.safety.clone(), bus.clone())
+        .with_phonebook(cabin_voice::scheduler::phonebook::Phonebook::load(&cfg.phone.contacts));
+    if let Some(dbus) = cabin_voice::bus::dbus::connect(&cfg.dbus).await {
+        scheduler = scheduler.with_dbus(dbus);
+    }
     let rec = app::build_recognizer(cfg, Some(&reg));
     let out = if json { Output::Json } else { Output::Text };
     Ok((Assistant::new(router, scheduler, Some(rec), bus, out), incoming))

@@ -1,5 +1,6 @@
 //! Speech recognition: a [`Clip`](crate::audio::Clip) -> [`Transcript`].
 
+pub mod ggml;
 pub mod prompt;
 pub mod whisper;
 

@@ -19,7 +19,9 @@ pub fn domain_prompt(reg: &Registry, lang: &str) -> String {
             let Some(first) = intent.sentences.get(lang).and_then(|s| s.first()) else {
                 continue;
             };
-            let Ok(tpl) = template::parse(first) else { continue };
+            let Ok(tpl) = template::parse(first) else {
+                continue;
+            };
             let mut units = Vec::new();
             render(&tpl, intent, &p.types, lang, &mut units);
             let s = join(&units);

@@ -6,7 +6,9 @@
 use super::{AsrError, Lang, Recognizer, Transcript};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
 
 /// Settings of the recogniser.
 #[derive(Debug, Clone)]
@@ -43,19 +45,14 @@ fn load(path: &Path) -> Result<Loaded, AsrError> {
             "file not found; install the models with `python3 models/install.py`".into(),
         ));
     }
-    let mut head = [0u8; 4];
-    use std::io::Read;
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .map_err(|e| err(format!("cannot read: {e}")))?;
-    if u32::from_le_bytes(head) != 0x6767_6d6c {
-        return Err(err(
-            "not a whisper.cpp ggml model (bad magic); reinstall with `python3 models/install.py`"
-                .into(),
-        ));
-    }
-    let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
-        .map_err(|e| err(format!("whisper.cpp could not load it ({e}); the file may be truncated: reinstall with `python3 models/install.py`")))?;
+    super::ggml::check(path).map_err(err)?;
+    let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default()).map_err(
+        |e| {
+            err(format!(
+                "whisper.cpp could not load it ({e}); reinstall with `python3 models/install.py`"
+            ))
+        },
+    )?;
     let state = ctx
         .create_state()
         .map_err(|e| err(format!("cannot create decoder state: {e}")))?;
@@ -84,19 +81,24 @@ impl WhisperRecognizer {
     }
 
     fn model_for(&mut self, lang: Lang) -> Result<&mut Loaded, AsrError> {
-        let use_en = lang == Lang::En
-            && self.settings.model_en.as_ref().is_some_and(|p| p.is_file());
+        let use_en =
+            lang == Lang::En && self.settings.model_en.as_ref().is_some_and(|p| p.is_file());
         if use_en {
             if self.en.is_none() {
                 let p = self.settings.model_en.clone().unwrap_or_default();
                 self.en = Some(load(&p)?);
             }
-            return self.en.as_mut().ok_or(AsrError::Decode("model not loaded".into()));
+            return self
+                .en
+                .as_mut()
+                .ok_or(AsrError::Decode("model not loaded".into()));
         }
         if self.main.is_none() {
             self.main = Some(load(&self.settings.model)?);
         }
-        self.main.as_mut().ok_or(AsrError::Decode("model not loaded".into()))
+        self.main
+            .as_mut()
+            .ok_or(AsrError::Decode("model not loaded".into()))
     }
 }
 
@@ -104,7 +106,9 @@ impl Recognizer for WhisperRecognizer {
     fn transcribe(&mut self, samples: &[f32], lang: Lang) -> Result<Transcript, AsrError> {
         let t0 = Instant::now();
         let threads = if self.settings.threads == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as i32
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2) as i32
         } else {
             self.settings.threads as i32
         };
@@ -155,7 +159,10 @@ impl Recognizer for WhisperRecognizer {
             .map_err(|e| AsrError::Decode(e.to_string()))?;
         let mut text = String::new();
         for seg in model.state.as_iter() {
-            text.push_str(&seg.to_str_lossy().map_err(|e| AsrError::Decode(e.to_string()))?);
+            text.push_str(
+                &seg.to_str_lossy()
+                    .map_err(|e| AsrError::Decode(e.to_string()))?,
+            );
         }
         let detected = match code {
             Some(c) => c.to_string(),
@@ -193,7 +200,10 @@ mod tests {
 
     #[test]
     fn cleans_tags() {
-        assert_eq!(clean(" Set the temperature. [BLANK_AUDIO]"), "Set the temperature.");
+        assert_eq!(
+            clean(" Set the temperature. [BLANK_AUDIO]"),
+            "Set the temperature."
+        );
         assert_eq!(clean("(music) 打开空调"), "打开空调");
     }
 
@@ -213,6 +223,15 @@ mod tests {
         std::fs::write(&trunc, bytes).unwrap();
         let e = load(&trunc).err().unwrap().to_string();
         assert!(e.contains("truncated"), "{e}");
+        // A real model cut in half.
+        let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models/whisper/ggml-tiny.en-q5_1.bin");
+        if let Ok(bytes) = std::fs::read(&real) {
+            assert!(super::super::ggml::check(&real).is_ok());
+            std::fs::write(&trunc, &bytes[..bytes.len() / 2]).unwrap();
+            let e = load(&trunc).err().unwrap().to_string();
+            assert!(e.contains("truncated") && e.contains("cut short"), "{e}");
+        }
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -28,12 +28,11 @@ impl Clip {
             path: name.clone(),
             source: e,
         })?;
-        let reader = hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| {
-            AudioError::Wav {
+        let reader =
+            hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| AudioError::Wav {
                 path: name.clone(),
                 msg: e.to_string(),
-            }
-        })?;
+            })?;
         let spec = reader.spec();
         let wav_err = |e: hound::Error| AudioError::Wav {
             path: name.clone(),
@@ -114,8 +113,15 @@ fn resample(mono: &[f32], rate: u32) -> Result<Vec<f32>, AudioError> {
         return Err(AudioError::Resample("sample rate 0".into()));
     }
     let err = |e: &dyn std::fmt::Display| AudioError::Resample(e.to_string());
-    let mut rs = Fft::<f32>::new(rate as usize, SAMPLE_RATE as usize, 1024, 2, 1, FixedSync::Input)
-        .map_err(|e| err(&e))?;
+    let mut rs = Fft::<f32>::new(
+        rate as usize,
+        SAMPLE_RATE as usize,
+        1024,
+        2,
+        1,
+        FixedSync::Input,
+    )
+    .map_err(|e| err(&e))?;
     let input = InterleavedSlice::new(mono, 1, mono.len()).map_err(|e| err(&e))?;
     let out_len = rs.process_all_needed_output_len(mono.len());
     let mut out = vec![0.0f32; out_len];
@@ -141,7 +147,8 @@ mod tests {
         let mut w = hound::WavWriter::create(path, spec).unwrap();
         for i in 0..n * channels as usize {
             let t = (i / channels as usize) as f32 / rate as f32;
-            w.write_sample(((t * 440.0 * 6.283).sin() * 8000.0) as i16).unwrap();
+            w.write_sample(((t * 440.0 * std::f32::consts::TAU).sin() * 8000.0) as i16)
+                .unwrap();
         }
         w.finalize().unwrap();
     }
@@ -153,7 +160,11 @@ mod tests {
         let p = dir.join("a.wav");
         write_wav(&p, 48000, 2, 48000);
         let c = Clip::from_wav(&p).unwrap();
-        assert!((c.samples.len() as i64 - 16000).abs() < 200, "{}", c.samples.len());
+        assert!(
+            (c.samples.len() as i64 - 16000).abs() < 200,
+            "{}",
+            c.samples.len()
+        );
         assert!(c.samples.iter().any(|s| s.abs() > 0.1));
         write_wav(&p, 16000, 1, 8000);
         assert_eq!(Clip::from_wav(&p).unwrap().samples.len(), 8000);
@@ -170,7 +181,10 @@ mod tests {
         assert!(e.contains("not a readable WAV"), "{e}");
         write_wav(&p, 16000, 1, 0);
         assert!(matches!(Clip::from_wav(&p), Err(AudioError::Empty { .. })));
-        assert!(matches!(Clip::from_raw_s16le(&b""[..], "-"), Err(AudioError::Empty { .. })));
+        assert!(matches!(
+            Clip::from_raw_s16le(&b""[..], "-"),
+            Err(AudioError::Empty { .. })
+        ));
         let c = Clip::from_raw_s16le(&[0u8, 64, 0, 192][..], "-").unwrap();
         assert_eq!(c.samples, vec![0.5, -0.5]);
         std::fs::remove_dir_all(&dir).ok();

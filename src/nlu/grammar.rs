@@ -18,17 +18,90 @@ use std::sync::Arc;
 
 /// Fillers skipped anywhere, before the plugins' own (`[fillers]` in types.toml).
 const FILLERS_EN: &[&str] = &[
-    "please", "can you", "could you", "would you", "will you", "can u", "would you mind",
-    "i want to", "i wanna", "i'd like to", "i would like to", "i need to", "i want you to",
-    "go ahead and", "just", "kindly", "for me", "now", "right now", "hey cabin", "ok cabin",
-    "okay cabin", "hi cabin", "cabin", "um", "uh", "er", "hey", "thanks", "thank you", "hmm",
-    "quickly", "a bit", "a little", "a little bit", "little", "slightly", "bit",
+    "please",
+    "can you",
+    "could you",
+    "would you",
+    "will you",
+    "can u",
+    "would you mind",
+    "i want to",
+    "i wanna",
+    "i'd like to",
+    "i would like to",
+    "i need to",
+    "i want you to",
+    "go ahead and",
+    "just",
+    "kindly",
+    "for me",
+    "now",
+    "right now",
+    "hey cabin",
+    "ok cabin",
+    "okay cabin",
+    "hi cabin",
+    "cabin",
+    "um",
+    "uh",
+    "er",
+    "hey",
+    "thanks",
+    "thank you",
+    "hmm",
+    "quickly",
+    "a bit",
+    "a little",
+    "a little bit",
+    "little",
+    "slightly",
+    "bit",
 ];
 const FILLERS_ZH: &[&str] = &[
-    "请", "请你", "帮我", "帮忙", "麻烦", "麻烦你", "麻烦你帮我", "能不能", "可不可以", "可以",
-    "能", "你能", "你可以", "一下", "吧", "呢", "啊", "呀", "哦", "嗯", "哈", "嘛", "了", "那个",
-    "你好小舱", "小舱", "小舱小舱", "嗨小舱", "给我", "我想", "我要", "我想要", "帮我把", "现在",
-    "马上", "赶紧", "谢谢", "好吗", "行吗", "可以吗", "一点", "一些", "稍微", "点",
+    "请",
+    "请你",
+    "帮我",
+    "帮忙",
+    "麻烦",
+    "麻烦你",
+    "麻烦你帮我",
+    "能不能",
+    "可不可以",
+    "可以",
+    "能",
+    "你能",
+    "你可以",
+    "一下",
+    "吧",
+    "呢",
+    "啊",
+    "呀",
+    "哦",
+    "嗯",
+    "哈",
+    "嘛",
+    "了",
+    "那个",
+    "你好小舱",
+    "小舱",
+    "小舱小舱",
+    "嗨小舱",
+    "给我",
+    "我想",
+    "我要",
+    "我想要",
+    "帮我把",
+    "现在",
+    "马上",
+    "赶紧",
+    "谢谢",
+    "好吗",
+    "行吗",
+    "可以吗",
+    "一点",
+    "一些",
+    "稍微",
+    "点",
 ];
 
 /// Upper bound on partial matches kept while walking one sentence.
@@ -106,7 +179,8 @@ impl Grammar {
                 for (lang, sentences) in &intent.sentences {
                     let lang: &'static str = if lang == "zh" { "zh" } else { "en" };
                     for s in sentences {
-                        let where_ = || format!("{} intent {} ({lang})", plugin.path.display(), intent.name);
+                        let where_ =
+                            || format!("{} intent {} ({lang})", plugin.path.display(), intent.name);
                         let tpl = template::parse(s).map_err(|e| NluError::Grammar {
                             at: where_(),
                             msg: e.to_string(),
@@ -180,7 +254,8 @@ impl Grammar {
         let mut best: Option<(i32, u8, &Rule, St)> = None;
         for rule in self.rules.iter().filter(|r| r.lang == lang) {
             let exact = rule.required.iter().all(|r| present.contains(r.as_str()));
-            if !exact && !(m.fuzzy_ok && rule.required.iter().all(|r| m.present_fuzzy(r, &present))) {
+            if !(exact || m.fuzzy_ok && rule.required.iter().all(|r| m.present_fuzzy(r, &present)))
+            {
                 continue;
             }
             for (end, st) in m.walk(&rule.node, 0, St::default()) {
@@ -204,7 +279,11 @@ impl Grammar {
             lang: lang.to_string(),
             intent: rule.intent.to_string(),
             slots,
-            confidence: if fuzzy == 0 { 1.0 } else { (0.95 - 0.05 * fuzzy as f32).max(0.6) },
+            confidence: if fuzzy == 0 {
+                1.0
+            } else {
+                (0.95 - 0.05 * fuzzy as f32).max(0.6)
+            },
             engine: "grammar".into(),
         })
     }
@@ -223,7 +302,11 @@ fn required_lits(n: &Node, out: &mut Vec<String>) {
             });
             if let Some(first) = sets.next() {
                 let rest: Vec<Vec<String>> = sets.collect();
-                out.extend(first.into_iter().filter(|x| rest.iter().all(|r| r.contains(x))));
+                out.extend(
+                    first
+                        .into_iter()
+                        .filter(|x| rest.iter().all(|r| r.contains(x))),
+                );
             }
         }
         Node::Opt(_) | Node::Slot(..) | Node::Fixed(..) => {}
@@ -250,8 +333,15 @@ impl Cx<'_> {
                 Node::Slot(name.clone(), ty)
             }
             Tpl::Fixed(name, value) => {
-                let def = self.intent.slots.get(name).ok_or(format!("undeclared slot {{{name}}}"))?;
-                let ty = self.types.get(&def.ty).ok_or(format!("unknown type {}", def.ty))?;
+                let def = self
+                    .intent
+                    .slots
+                    .get(name)
+                    .ok_or(format!("undeclared slot {{{name}}}"))?;
+                let ty = self
+                    .types
+                    .get(&def.ty)
+                    .ok_or(format!("unknown type {}", def.ty))?;
                 let v = match ty {
                     SlotType::Enum { values, .. } => {
                         if !values.contains_key(value) {
@@ -260,7 +350,9 @@ impl Cx<'_> {
                         SlotValue::Str(value.clone())
                     }
                     SlotType::Number { .. } => SlotValue::Num(
-                        value.parse().map_err(|_| format!("{value:?} is not a number"))?,
+                        value
+                            .parse()
+                            .map_err(|_| format!("{value:?} is not a number"))?,
                     ),
                     _ => SlotValue::Str(value.clone()),
                 };
@@ -270,12 +362,19 @@ impl Cx<'_> {
     }
 
     fn slot_type(&mut self, name: &str) -> Result<Arc<CType>, String> {
-        let def = self.intent.slots.get(name).ok_or(format!("undeclared slot {{{name}}}"))?;
+        let def = self
+            .intent
+            .slots
+            .get(name)
+            .ok_or(format!("undeclared slot {{{name}}}"))?;
         let key = (self.plugin.to_string(), def.ty.clone(), self.lang);
         if let Some(t) = self.cache.get(&key) {
             return Ok(t.clone());
         }
-        let ty = self.types.get(&def.ty).ok_or(format!("unknown type {}", def.ty))?;
+        let ty = self
+            .types
+            .get(&def.ty)
+            .ok_or(format!("unknown type {}", def.ty))?;
         let c = match ty {
             SlotType::Number {
                 min,
@@ -442,7 +541,9 @@ impl Matcher<'_> {
             CType::Digits => {
                 for r in numbers::parse_at(self.u, p) {
                     if let Some(d) = r.digits {
-                        if let Some(s) = st.with_slot(name, SlotValue::Str(d), 2 * (r.end - p) as i32) {
+                        if let Some(s) =
+                            st.with_slot(name, SlotValue::Str(d), 2 * (r.end - p) as i32)
+                        {
                             out.push((r.end, s));
                         }
                     }

@@ -76,7 +76,7 @@ pub fn join(units: &[String]) -> String {
     let mut prev_cjk = true;
     for u in units {
         let cjk = u.chars().next().is_some_and(is_cjk);
-        if !s.is_empty() && !(cjk || prev_cjk) {
+        if !(s.is_empty() || cjk || prev_cjk) {
             s.push(' ');
         }
         s.push_str(u);
@@ -102,14 +102,25 @@ mod tests {
     fn splits_english_words_and_numbers() {
         assert_eq!(
             units("Set the Temperature to 21.5 degrees, please!"),
-            ["set", "the", "temperature", "to", "21.5", "degrees", "please"]
+            [
+                "set",
+                "the",
+                "temperature",
+                "to",
+                "21.5",
+                "degrees",
+                "please"
+            ]
         );
         assert_eq!(units("driver's side 30%"), ["driver's", "side", "30", "%"]);
     }
 
     #[test]
     fn splits_chinese_per_character_and_folds_width() {
-        assert_eq!(units("温度调到２２度。"), ["温", "度", "调", "到", "22", "度"]);
+        assert_eq!(
+            units("温度调到２２度。"),
+            ["温", "度", "调", "到", "22", "度"]
+        );
         assert_eq!(units("打开AC"), ["打", "开", "ac"]);
     }
 

@@ -143,18 +143,29 @@ fn parse_digits(units: &[String], start: usize, out: &mut Vec<Reading>) {
         return;
     };
     let first = units[start].clone();
-    push(out, start + 1, v, NumKind::Plain, Some(first.replace('.', "")));
+    push(
+        out,
+        start + 1,
+        v,
+        NumKind::Plain,
+        Some(first.replace('.', "")),
+    );
     // "21 point 5" / "21 and a half"
     if let Some((end, frac)) = en_fraction_tail(units, start + 1) {
         push(out, end, v + frac, NumKind::Plain, None);
     }
     let mut digits = first;
     let mut i = start + 1;
-    while i < units.len() && units[i].chars().all(|c| c.is_ascii_digit()) && !units[i].is_empty()
-    {
+    while i < units.len() && units[i].chars().all(|c| c.is_ascii_digit()) && !units[i].is_empty() {
         digits.push_str(&units[i]);
         i += 1;
-        push(out, i, digits.parse().unwrap_or(0.0), NumKind::DigitSeq, Some(digits.clone()));
+        push(
+            out,
+            i,
+            digits.parse().unwrap_or(0.0),
+            NumKind::DigitSeq,
+            Some(digits.clone()),
+        );
     }
 }
 
@@ -168,8 +179,7 @@ fn en_fraction_tail(units: &[String], i: usize) -> Option<(usize, f64)> {
             frac.push(char::from_digit(d, 10).unwrap_or('0'));
             j += 1;
         }
-        if let Some(d) = w(j).filter(|s| frac.is_empty() && s.chars().all(|c| c.is_ascii_digit()))
-        {
+        if let Some(d) = w(j).filter(|s| frac.is_empty() && s.chars().all(|c| c.is_ascii_digit())) {
             frac.push_str(d);
             j += 1;
         }
@@ -200,7 +210,13 @@ fn parse_en(units: &[String], start: usize, out: &mut Vec<Reading>) {
     if digits.len() >= 2 {
         for k in 2..=digits.len() {
             let s = &digits[..k];
-            push(out, start + k, s.parse().unwrap_or(0.0), NumKind::DigitSeq, Some(s.into()));
+            push(
+                out,
+                start + k,
+                s.parse().unwrap_or(0.0),
+                NumKind::DigitSeq,
+                Some(s.into()),
+            );
         }
         if let Some((end, frac)) = en_fraction_tail(units, j) {
             let v: f64 = digits.parse().unwrap_or(0.0);
@@ -210,22 +226,21 @@ fn parse_en(units: &[String], start: usize, out: &mut Vec<Reading>) {
     // Cardinal: [N hundred [and]] [tens [ones] | small]
     let mut i = start;
     let mut total: u32 = 0;
-    let mut any = false;
     let mut candidates: Vec<(usize, u32)> = Vec::new();
     if let Some(n) = w(i).and_then(en_small).filter(|&n| n < 10) {
         if matches!(w(i + 1), Some("hundred")) {
             total = n * 100;
             i += 2;
-            any = true;
             candidates.push((i, total));
-            if w(i) == Some("and") && (w(i + 1).and_then(en_small).is_some() || w(i + 1).and_then(en_tens).is_some()) {
+            if w(i) == Some("and")
+                && (w(i + 1).and_then(en_small).is_some() || w(i + 1).and_then(en_tens).is_some())
+            {
                 i += 1;
             }
         }
     } else if w(i) == Some("hundred") {
         total = 100;
         i += 1;
-        any = true;
         candidates.push((i, total));
     }
     if let Some(t) = w(i).and_then(en_tens) {
@@ -233,17 +248,27 @@ fn parse_en(units: &[String], start: usize, out: &mut Vec<Reading>) {
         i += 1;
         candidates.push((i, total));
         if let Some(o) = w(i).and_then(en_small).filter(|&o| (1..10).contains(&o)) {
-            if !matches!(w(i), Some("a") | Some("an") | Some("to") | Some("too") | Some("for")) {
+            if !matches!(
+                w(i),
+                Some("a") | Some("an") | Some("to") | Some("too") | Some("for")
+            ) {
                 candidates.push((i + 1, total + o));
             }
         }
     } else if let Some(s) = w(i).and_then(en_small) {
         // "a"/"an" alone is not a number, "to"/"for" only count after "hundred".
-        let weak = matches!(w(i), Some("a") | Some("an") | Some("to") | Some("too") | Some("for") | Some("o") | Some("oh"));
-        if !weak || any {
-            if !weak {
-                candidates.push((i + 1, total + s));
-            }
+        let weak = matches!(
+            w(i),
+            Some("a")
+                | Some("an")
+                | Some("to")
+                | Some("too")
+                | Some("for")
+                | Some("o")
+                | Some("oh")
+        );
+        if !weak {
+            candidates.push((i + 1, total + s));
         }
     }
     for (end, v) in candidates {
@@ -277,12 +302,24 @@ fn parse_zh(units: &[String], start: usize, out: &mut Vec<Reading>) {
     if digits.len() >= 2 && w(j).and_then(zh_mult).is_none() {
         for k in 2..=digits.len() {
             let s = &digits[..k];
-            push(out, start + k, s.parse().unwrap_or(0.0), NumKind::DigitSeq, Some(s.into()));
+            push(
+                out,
+                start + k,
+                s.parse().unwrap_or(0.0),
+                NumKind::DigitSeq,
+                Some(s.into()),
+            );
         }
         if w(j) == Some("点") {
             let (e, frac) = zh_decimals(units, j + 1);
             if e > j + 1 {
-                push(out, e, digits.parse::<f64>().unwrap_or(0.0) + frac, NumKind::Plain, None);
+                push(
+                    out,
+                    e,
+                    digits.parse::<f64>().unwrap_or(0.0) + frac,
+                    NumKind::Plain,
+                    None,
+                );
             }
         }
     }
@@ -329,8 +366,7 @@ fn zh_cardinal(units: &[String], start: usize) -> Vec<(usize, f64)> {
     let mut pending: Option<u64> = None;
     let mut last_mult = u64::MAX;
     let mut saw_zero = false;
-    loop {
-        let Some(s) = w(i) else { break };
+    while let Some(s) = w(i) {
         if s == "廿" || s == "卅" {
             if pending.is_some() {
                 break;
@@ -392,7 +428,12 @@ fn zh_cardinal(units: &[String], start: usize) -> Vec<(usize, f64)> {
 /// Word-like quantities: half, quarter, max, min (both languages).
 fn parse_words(units: &[String], start: usize, out: &mut Vec<Reading>) {
     let w = |k: usize| units.get(k).map(String::as_str);
-    let seq = |words: &[&str]| words.iter().enumerate().all(|(k, x)| w(start + k) == Some(*x));
+    let seq = |words: &[&str]| {
+        words
+            .iter()
+            .enumerate()
+            .all(|(k, x)| w(start + k) == Some(*x))
+    };
     let table: &[(&[&str], f64, NumKind)] = &[
         (&["half"], 0.5, NumKind::Fraction),
         (&["halfway"], 0.5, NumKind::Fraction),
@@ -487,26 +528,37 @@ mod tests {
     fn fractions_percent_and_extremes() {
         let u = units("百分之五十");
         let r = parse_at(&u, 0);
-        assert!(r.iter().any(|r| r.kind == NumKind::Percent && r.value == 50.0 && r.end == 5));
+        assert!(r
+            .iter()
+            .any(|r| r.kind == NumKind::Percent && r.value == 50.0 && r.end == 5));
         let u = units("一半");
-        assert!(parse_at(&u, 0).iter().any(|r| r.kind == NumKind::Fraction && r.value == 0.5));
+        assert!(parse_at(&u, 0)
+            .iter()
+            .any(|r| r.kind == NumKind::Fraction && r.value == 0.5));
         let u = units("halfway");
-        assert!(parse_at(&u, 0).iter().any(|r| r.kind == NumKind::Fraction && r.value == 0.5));
+        assert!(parse_at(&u, 0)
+            .iter()
+            .any(|r| r.kind == NumKind::Fraction && r.value == 0.5));
         let u = units("a quarter");
-        assert!(parse_at(&u, 0).iter().any(|r| r.kind == NumKind::Fraction && r.value == 0.25));
+        assert!(parse_at(&u, 0)
+            .iter()
+            .any(|r| r.kind == NumKind::Fraction && r.value == 0.25));
         let u = units("最高");
         assert!(parse_at(&u, 0).iter().any(|r| r.kind == NumKind::Max));
         let u = units("max");
         assert!(parse_at(&u, 0).iter().any(|r| r.kind == NumKind::Max));
         let u = units("三分之一");
-        assert!(parse_at(&u, 0).iter().any(|r| r.kind == NumKind::Fraction && (r.value - 1.0 / 3.0).abs() < 1e-9));
+        assert!(parse_at(&u, 0)
+            .iter()
+            .any(|r| r.kind == NumKind::Fraction && (r.value - 1.0 / 3.0).abs() < 1e-9));
     }
 
     #[test]
     fn digit_strings() {
         let u = units("一三八零零一三八零零零");
         let r = parse_at(&u, 0);
-        let last = r.iter().filter(|r| r.kind == NumKind::DigitSeq).next_back().unwrap();
+        let last = r.iter().rfind(|r| r.kind == NumKind::DigitSeq)
+            .unwrap();
         assert_eq!(last.digits.as_deref(), Some("13800138000"));
         let u = units("one three eight");
         let r = parse_at(&u, 0);

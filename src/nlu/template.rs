@@ -88,7 +88,11 @@ impl Parser<'_> {
                         return Err(self.err(format!("missing {close:?}")));
                     }
                     self.pos += 1;
-                    items.push(if c == '(' { inner } else { Tpl::Opt(Box::new(inner)) });
+                    items.push(if c == '(' {
+                        inner
+                    } else {
+                        Tpl::Opt(Box::new(inner))
+                    });
                 }
                 '{' => {
                     flush(&mut lit, &mut items);
@@ -175,7 +179,10 @@ mod tests {
         assert_eq!(
             t,
             Tpl::Seq(vec![
-                Tpl::Alt(vec![Tpl::Seq(vec![lit("打"), lit("开")]), Tpl::Seq(vec![lit("开"), lit("启")])]),
+                Tpl::Alt(vec![
+                    Tpl::Seq(vec![lit("打"), lit("开")]),
+                    Tpl::Seq(vec![lit("开"), lit("启")])
+                ]),
                 lit("空"),
                 lit("调"),
                 Tpl::Fixed("state".into(), "on".into()),

@@ -48,20 +48,41 @@ mod tests {
 
     #[test]
     fn patterns() {
-        assert!(vss_matches("Vehicle.Cabin.HVAC.**", "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"));
-        assert!(vss_matches("Vehicle.Cabin.Door.*.*.Window.Position", "Vehicle.Cabin.Door.Row1.DriverSide.Window.Position"));
-        assert!(!vss_matches("Vehicle.Cabin.Door.*.*.Window.Position", "Vehicle.Cabin.Door.Row1.DriverSide.IsLocked"));
-        assert!(!vss_matches("Vehicle.Cabin.HVAC.**", "Vehicle.Body.Trunk.Rear.IsOpen"));
+        assert!(vss_matches(
+            "Vehicle.Cabin.HVAC.**",
+            "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
+        ));
+        assert!(vss_matches(
+            "Vehicle.Cabin.Door.*.*.Window.Position",
+            "Vehicle.Cabin.Door.Row1.DriverSide.Window.Position"
+        ));
+        assert!(!vss_matches(
+            "Vehicle.Cabin.Door.*.*.Window.Position",
+            "Vehicle.Cabin.Door.Row1.DriverSide.IsLocked"
+        ));
+        assert!(!vss_matches(
+            "Vehicle.Cabin.HVAC.**",
+            "Vehicle.Body.Trunk.Rear.IsOpen"
+        ));
         assert!(!vss_matches("Vehicle.Cabin.HVAC.**", "Vehicle.Cabin.HVAC"));
         assert!(vss_matches("Vehicle.Speed", "Vehicle.Speed"));
     }
 
     #[test]
     fn dbus_names() {
-        assert!(dbus_matches("org.mpris.MediaPlayer2.*", "org.mpris.MediaPlayer2.vlc"));
-        assert!(dbus_matches("org.mpris.MediaPlayer2.*", "org.mpris.MediaPlayer2.*"));
+        assert!(dbus_matches(
+            "org.mpris.MediaPlayer2.*",
+            "org.mpris.MediaPlayer2.vlc"
+        ));
+        assert!(dbus_matches(
+            "org.mpris.MediaPlayer2.*",
+            "org.mpris.MediaPlayer2.*"
+        ));
         assert!(!dbus_matches("org.mpris.MediaPlayer2.*", "org.*"));
-        assert!(!dbus_matches("org.mpris.MediaPlayer2.vlc", "org.mpris.MediaPlayer2.*"));
+        assert!(!dbus_matches(
+            "org.mpris.MediaPlayer2.vlc",
+            "org.mpris.MediaPlayer2.*"
+        ));
         assert!(dbus_matches("org.ofono", "org.ofono"));
         assert!(!dbus_matches("org.ofono", "org.ofono.evil"));
         assert!(!dbus_allowed(&[], "org.ofono"));

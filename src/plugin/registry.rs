@@ -89,14 +89,20 @@ fn check_unique(
     if !plugins.insert(p.manifest.plugin.name.clone()) {
         return Err(invalid(
             "plugin.name".into(),
-            format!("another plugin is already called {:?}", p.manifest.plugin.name),
+            format!(
+                "another plugin is already called {:?}",
+                p.manifest.plugin.name
+            ),
         ));
     }
     for (i, intent) in p.manifest.intents.iter().enumerate() {
         if intents.contains(&intent.name) {
             return Err(invalid(
                 format!("intents[{i}].name"),
-                format!("intent {:?} is already served by another plugin", intent.name),
+                format!(
+                    "intent {:?} is already served by another plugin",
+                    intent.name
+                ),
             ));
         }
     }
@@ -153,8 +159,11 @@ pub fn load_plugin(
     }
     for (tname, ty) in &types {
         if let SlotType::Number { min, max, .. } = ty {
-            if !(min <= max) {
-                return Err(invalid(format!("types.{tname}"), format!("min {min} > max {max}")));
+            if min.partial_cmp(max) != Some(std::cmp::Ordering::Less) && min != max {
+                return Err(invalid(
+                    format!("types.{tname}"),
+                    format!("min {min} > max {max}"),
+                ));
             }
         }
     }

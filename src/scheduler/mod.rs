@@ -228,14 +228,12 @@ impl<V: Vehicle> Scheduler<V> {
                 return Err((format!("slot {name} is not part of {}", intent.intent), reply::cannot(zh)));
             };
             if let (Some(SlotType::Number { min, max, .. }), SlotValue::Num(n)) = (plugin.types.get(&sdef.ty), v) {
-                if *n < *min || *n > *max {
-                    if self.safety.out_of_range == "refuse" {
+                if (*n < *min || *n > *max) && self.safety.out_of_range == "refuse" {
                         return Err((
                             format!("{name} = {n} is outside {min}..{max}"),
                             reply::out_of_range(zh, *n, *min, *max),
                         ));
                     }
-                }
             }
         }
         for (name, sdef) in &def.slots {
@@ -361,21 +359,45 @@ impl<V: Vehicle> Scheduler<V> {
                 Ok((records, None))
             }
             "query" => {
-                let attr = action.get("attr").and_then(|a| a.as_str()).unwrap_or("signal");
-                let slot = action.get("slot").and_then(|a| a.as_str()).unwrap_or("signal");
-                let paths = slots.lookup(&format!("{slot}.{attr}")).map_err(fail)?;
-                let answer = paths
+                // The signals: `path` (a template; list attributes give several),
+                // else the older `slot` + `attr` pair.
+                let paths = match action.get("path").and_then(|p| p.as_str()) {
+                    Some(tpl) => slots.expand(tpl).map_err(fail)?,
+                    None => {
+                        let attr = action.get("attr").and_then(|a| a.as_str()).unwrap_or("signal");
+                        let slot = action.get("slot").and_then(|a| a.as_str()).unwrap_or("signal");
+                        slots.lookup(&format!("{slot}.{attr}")).map_err(fail)?
+                    }
+                };
+                if let Some(p) = paths.iter().find(|p| !permissions::vss_allowed(&plugin.manifest.permissions.vss, p)) {
+                    return Err(Stop::refused(
+                        format!("plugin {} may not read {p}", plugin.manifest.plugin.name),
+                        reply::cannot(zh),
+                    ));
+                }
+                let mut shown: Vec<String> = paths
                     .iter()
-                    .find_map(|p| self.vehicle.state(p))
+                    .filter_map(|p| self.vehicle.state(p))
                     .map(|v| match v {
                         Value::Number(n) => num(n.as_f64().unwrap_or(0.0)).to_string(),
                         Value::String(s) => s,
                         other => other.to_string(),
-                    });
-                match answer {
-                    Some(a) => Ok((Vec::new(), Some(a))),
-                    None => Err(Stop::failed(format!("no vehicle state for {}", paths.join(", ")), reply::unknown_state(zh))),
+                    })
+                    .collect();
+                if shown.is_empty() {
+                    return Err(Stop::failed(format!("no vehicle state for {}", paths.join(", ")), reply::unknown_state(zh)));
                 }
+                // Four equal tyre pressures are one number.
+                if shown.iter().all(|v| *v == shown[0]) {
+                    shown.truncate(1);
+                }
+                let unit = match action.get(if zh { "unit_zh" } else { "unit_en" }).and_then(|u| u.as_str()) {
+                    Some(tpl) => slots.expand_lenient(tpl, false).map_err(fail)?,
+                    None => String::new(),
+                };
+                let sep = if unit.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && !zh { " " } else { "" };
+                let answer = format!("{}{sep}{unit}", shown.join(if zh { "、" } else { ", " }));
+                Ok((Vec::new(), Some(answer)))
             }
             "dbus" => self.run_dbus(plugin, action, &slots, zh).await,
             other => Err(Stop::failed(format!("action kind {other:?} is not available"), reply::unavailable(zh))),

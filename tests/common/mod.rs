@@ -42,7 +42,10 @@ pub fn free_port() -> u16 {
 fn wait_port(port: u16, what: &str) {
     let t0 = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(10), "{what} did not start on port {port}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "{what} did not start on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -64,7 +67,8 @@ impl Mosquitto {
         let dir = TempDir::new("mosquitto");
         let conf = dir.path().join("mosquitto.conf");
         let root = unsafe_uid() == 0;
-        let mut text = format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n");
+        let mut text =
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n");
         if root {
             text.push_str("user root\n");
         }
@@ -104,7 +108,9 @@ impl Drop for Mosquitto {
 
 fn unsafe_uid() -> u32 {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(1000)
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(1000)
 }
 
 /// A private D-Bus session bus.
@@ -145,11 +151,18 @@ impl DBusDaemon {
             .args(["--fork", "--print-address=1", "--print-pid=1"])
             .output()
             .expect("dbus-daemon must be installed (apt-get install dbus)");
-        assert!(out.status.success(), "dbus-daemon failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "dbus-daemon failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8_lossy(&out.stdout);
         let mut lines = text.lines();
         let address = lines.next().expect("bus address").trim().to_string();
-        let pid: i32 = lines.next().and_then(|l| l.trim().parse().ok()).expect("bus pid");
+        let pid: i32 = lines
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .expect("bus pid");
         DBusDaemon {
             address,
             pid,
@@ -206,7 +219,11 @@ impl Subscriber {
     pub fn new(port: u16, filter: &str) -> Subscriber {
         use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let id = format!("test-sub-{}-{}", std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let id = format!(
+            "test-sub-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let mut opts = MqttOptions::new(id, "127.0.0.1", port);
         opts.set_keep_alive(Duration::from_secs(5));
         let (client, mut conn) = Client::new(opts, 64);
@@ -220,7 +237,8 @@ impl Subscriber {
                         let _ = ready_tx.send(());
                     }
                     Ok(Event::Incoming(Packet::Publish(p))) => {
-                        let payload = serde_json::from_slice(&p.payload).unwrap_or(serde_json::Value::Null);
+                        let payload =
+                            serde_json::from_slice(&p.payload).unwrap_or(serde_json::Value::Null);
                         if tx
                             .send(Msg {
                                 topic: p.topic.clone(),
@@ -238,7 +256,9 @@ impl Subscriber {
                 }
             }
         });
-        ready_rx.recv_timeout(Duration::from_secs(10)).expect("subscription acknowledged");
+        ready_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("subscription acknowledged");
         Subscriber {
             rx,
             seen: Vec::new(),
