@@ -33,7 +33,13 @@ pub struct Assistant<R: Recognizer> {
 }
 
 impl<R: Recognizer> Assistant<R> {
-    pub fn new(router: Router, scheduler: Scheduler<MqttBus>, recognizer: Option<R>, bus: MqttBus, output: Output) -> Self {
+    pub fn new(
+        router: Router,
+        scheduler: Scheduler<MqttBus>,
+        recognizer: Option<R>,
+        bus: MqttBus,
+        output: Output,
+    ) -> Self {
         Assistant {
             router,
             scheduler,
@@ -83,7 +89,12 @@ impl<R: Recognizer> Assistant<R> {
         match result {
             Ok(t) => {
                 timings.asr_ms = Some(t.asr_ms);
-                let ev = Event::new("transcript", self.turn, json!({"text": t.text, "lang": t.lang}), &timings);
+                let ev = Event::new(
+                    "transcript",
+                    self.turn,
+                    json!({"text": t.text, "lang": t.lang}),
+                    &timings,
+                );
                 self.emit(ev).await;
                 if t.text.trim().is_empty() {
                     let ev = Event::error(self.turn, "no speech recognised", &timings);
@@ -103,7 +114,8 @@ impl<R: Recognizer> Assistant<R> {
     /// Handles one typed command (everything after speech recognition).
     pub async fn handle_text(&mut self, text: &str) -> Outcome {
         self.turn += 1;
-        self.handle_turn(text, Timings::default(), Instant::now()).await
+        self.handle_turn(text, Timings::default(), Instant::now())
+            .await
     }
 
     async fn handle_turn(&mut self, text: &str, mut timings: Timings, t0: Instant) -> Outcome {

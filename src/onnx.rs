@@ -14,7 +14,11 @@ pub enum OnnxError {
 }
 
 /// Library file names to look for, newest first.
-const NAMES: &[&str] = &["libonnxruntime.so", "libonnxruntime.so.1.32.0", "libonnxruntime.so.1"];
+const NAMES: &[&str] = &[
+    "libonnxruntime.so",
+    "libonnxruntime.so.1.32.0",
+    "libonnxruntime.so.1",
+];
 
 /// Where the library would be loaded from: config, `ORT_DYLIB_PATH`, `<models>/lib/`.
 pub fn locate(configured: &str, models_dir: &Path) -> Result<PathBuf, OnnxError> {
@@ -77,8 +81,13 @@ mod tests {
     fn missing_library_is_one_clear_line() {
         let dir = std::env::temp_dir().join(format!("cv-ort-{}", std::process::id()));
         let e = locate("", &dir).err().unwrap().to_string();
-        if std::env::var("ORT_DYLIB_PATH").is_err() && !Path::new("/usr/lib/libonnxruntime.so").exists() {
-            assert!(e.contains("install.py") && e.contains("ORT_DYLIB_PATH"), "{e}");
+        if std::env::var("ORT_DYLIB_PATH").is_err()
+            && !Path::new("/usr/lib/libonnxruntime.so").exists()
+        {
+            assert!(
+                e.contains("install.py") && e.contains("ORT_DYLIB_PATH"),
+                "{e}"
+            );
             assert!(!e.contains('\n'));
         }
         let e = locate("/nonexistent/libonnxruntime.so", &dir);

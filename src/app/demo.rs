@@ -9,11 +9,19 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Chinese commands typed into the demo (speech for them comes with the Mandarin work).
-pub const ZH_TEXTS: &[&str] = &["你好小舱，空调调到二十二度", "把副驾车窗打开一半", "关闭所有车窗"];
+pub const ZH_TEXTS: &[&str] = &[
+    "你好小舱，空调调到二十二度",
+    "把副驾车窗打开一半",
+    "关闭所有车窗",
+];
 
 /// True when something accepts TCP connections at host:port.
 pub fn reachable(host: &str, port: u16) -> bool {
-    let Some(addr) = (host, port).to_socket_addrs().ok().and_then(|mut a| a.next()) else {
+    let Some(addr) = (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+    else {
         return false;
     };
     TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok()
@@ -35,12 +43,18 @@ impl Drop for LocalBroker {
 
 /// Starts `mosquitto` on 127.0.0.1:`port` and waits until it accepts connections.
 pub fn start_mosquitto(port: u16) -> Result<LocalBroker, AppError> {
-    let dir = std::env::temp_dir().join(format!("cabin-voice-mosquitto-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| AppError::Other(format!("{}: {e}", dir.display())))?;
+    let dir = std::env::temp_dir().join(format!(
+        "cabin-voice-mosquitto-{}-{port}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| AppError::Other(format!("{}: {e}", dir.display())))?;
     let conf = dir.join("mosquitto.conf");
     // As root mosquitto drops privileges unless told to stay.
     let is_root = std::env::var("USER").map(|u| u == "root").unwrap_or(false)
-        || std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false);
+        || std::fs::metadata("/proc/self")
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+            .unwrap_or(false);
     let mut text = format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n");
     if is_root {
         text.push_str("user root\n");
@@ -52,12 +66,18 @@ pub fn start_mosquitto(port: u16) -> Result<LocalBroker, AppError> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| AppError::Other(format!("cannot start mosquitto ({e}); install it: apt-get install mosquitto")))?;
+        .map_err(|e| {
+            AppError::Other(format!(
+                "cannot start mosquitto ({e}); install it: apt-get install mosquitto"
+            ))
+        })?;
     let broker = LocalBroker { child, _dir: dir };
     let t0 = Instant::now();
     while !reachable("127.0.0.1", port) {
         if t0.elapsed() > Duration::from_secs(5) {
-            return Err(AppError::Other(format!("mosquitto did not start on port {port}")));
+            return Err(AppError::Other(format!(
+                "mosquitto did not start on port {port}"
+            )));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -72,7 +92,9 @@ pub fn sample_wavs() -> Vec<PathBuf> {
             rd.filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| {
                     p.extension().is_some_and(|x| x == "wav")
-                        && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("en_"))
+                        && p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("en_"))
                 })
                 .collect()
         })
@@ -99,5 +121,7 @@ pub fn ensure_broker(cfg: &Config) -> Result<Option<LocalBroker>, AppError> {
 
 /// Path shown for a sample.
 pub fn short(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default()
 }

@@ -27,7 +27,14 @@ pub fn input_devices() -> Result<Vec<InputDevice>, String> {
             .unwrap_or_else(|e| format!("<unnamed: {e}>"));
         let config = d
             .default_input_config()
-            .map(|c| format!("{} Hz, {} ch, {:?}", c.sample_rate(), c.channels(), c.sample_format()))
+            .map(|c| {
+                format!(
+                    "{} Hz, {} ch, {:?}",
+                    c.sample_rate(),
+                    c.channels(),
+                    c.sample_format()
+                )
+            })
             .unwrap_or_else(|e| format!("no usable config: {e}"));
         out.push(InputDevice {
             default: default_name.as_deref() == Some(name.as_str()),

@@ -66,16 +66,35 @@ fn check_models(cfg: &Config) -> Vec<Check> {
     let fix = "python3 models/install.py";
     let text = match std::fs::read_to_string(&manifest) {
         Ok(t) => t,
-        Err(e) => return vec![Check::fail("models", format!("{}: {e}", manifest.display()), fix)],
+        Err(e) => {
+            return vec![Check::fail(
+                "models",
+                format!("{}: {e}", manifest.display()),
+                fix,
+            )]
+        }
     };
     let parsed: toml::Table = match toml::from_str(&text) {
         Ok(t) => t,
-        Err(e) => return vec![Check::fail("models", format!("{}: {e}", manifest.display()), "restore models/models.toml from git")],
+        Err(e) => {
+            return vec![Check::fail(
+                "models",
+                format!("{}: {e}", manifest.display()),
+                "restore models/models.toml from git",
+            )]
+        }
     };
     let mut out = Vec::new();
-    let entries = parsed.get("model").and_then(|m| m.as_array()).cloned().unwrap_or_default();
+    let entries = parsed
+        .get("model")
+        .and_then(|m| m.as_array())
+        .cloned()
+        .unwrap_or_default();
     for m in entries {
-        let (Some(file), Some(sum)) = (m.get("file").and_then(|v| v.as_str()), m.get("sha256").and_then(|v| v.as_str())) else {
+        let (Some(file), Some(sum)) = (
+            m.get("file").and_then(|v| v.as_str()),
+            m.get("sha256").and_then(|v| v.as_str()),
+        ) else {
             continue;
         };
         let optional = m.get("optional").and_then(|v| v.as_bool()).unwrap_or(false);
@@ -103,7 +122,10 @@ fn check_models(cfg: &Config) -> Vec<Check> {
             Err(e) => out.push(Check::fail("model", format!("{file}: {e}"), fix)),
         }
     }
-    for (what, f) in [("asr.model", &cfg.asr.model), ("asr.model_en", &cfg.asr.model_en)] {
+    for (what, f) in [
+        ("asr.model", &cfg.asr.model),
+        ("asr.model_en", &cfg.asr.model_en),
+    ] {
         if !f.is_empty() && !model_path(cfg, f).is_file() {
             out.push(Check::fail("asr", format!("{what} = {f}: not found"), fix));
         }
@@ -131,7 +153,14 @@ async fn check_dbus(cfg: &Config) -> Check {
         zbus::Connection::session().await
     };
     match conn {
-        Ok(c) => Check::ok("dbus", format!("{} bus connected as {}", cfg.dbus.bus, c.unique_name().map(|n| n.to_string()).unwrap_or_default())),
+        Ok(c) => Check::ok(
+            "dbus",
+            format!(
+                "{} bus connected as {}",
+                cfg.dbus.bus,
+                c.unique_name().map(|n| n.to_string()).unwrap_or_default()
+            ),
+        ),
         Err(e) => Check::fail(
             "dbus",
             format!("{} bus: {e}", cfg.dbus.bus),
@@ -146,28 +175,64 @@ pub async fn run(cfg: &Config) -> Vec<Check> {
     match crate::plugin::Registry::load(&cfg.plugins_dir()) {
         Ok(reg) => {
             let n: usize = reg.plugins.iter().map(|p| p.manifest.intents.len()).sum();
-            out.push(Check::ok("plugins", format!("{} plugins, {n} intents from {}", reg.plugins.len(), cfg.plugins_dir().display())));
+            out.push(Check::ok(
+                "plugins",
+                format!(
+                    "{} plugins, {n} intents from {}",
+                    reg.plugins.len(),
+                    cfg.plugins_dir().display()
+                ),
+            ));
             for e in &reg.errors {
-                out.push(Check::fail("plugin", e.to_string(), "fix the manifest (docs/PLUGINS.md)"));
+                out.push(Check::fail(
+                    "plugin",
+                    e.to_string(),
+                    "fix the manifest (docs/PLUGINS.md)",
+                ));
             }
             match crate::nlu::Grammar::compile(&reg) {
-                Ok(g) => out.push(Check::ok("grammar", format!("{} sentences compiled", g.len()))),
-                Err(e) => out.push(Check::fail("grammar", e.to_string(), "fix the sentence (docs/PLUGINS.md)")),
+                Ok(g) => out.push(Check::ok(
+                    "grammar",
+                    format!("{} sentences compiled", g.len()),
+                )),
+                Err(e) => out.push(Check::fail(
+                    "grammar",
+                    e.to_string(),
+                    "fix the sentence (docs/PLUGINS.md)",
+                )),
             }
         }
-        Err(e) => out.push(Check::fail("plugins", e.to_string(), "set [general] plugins_dir")),
+        Err(e) => out.push(Check::fail(
+            "plugins",
+            e.to_string(),
+            "set [general] plugins_dir",
+        )),
     }
     match crate::onnx::init(&cfg.onnxruntime.library, &cfg.models_dir()) {
         Ok(p) => out.push(Check::ok("onnxruntime", p)),
-        Err(e) => out.push(Check::fail("onnxruntime", e.to_string(), "python3 models/install.py")),
+        Err(e) => out.push(Check::fail(
+            "onnxruntime",
+            e.to_string(),
+            "python3 models/install.py",
+        )),
     }
     out.extend(check_models(cfg));
     out.push(check_broker(cfg));
     out.push(check_dbus(cfg).await);
     match super::devices::input_devices() {
-        Ok(d) if !d.is_empty() => out.push(Check::ok("audio", format!("{} input device(s)", d.len()))),
-        Ok(_) => out.push(Check::fail("audio", "no input device", "connect a microphone; files and --input - still work")),
-        Err(e) => out.push(Check::fail("audio", e, "install ALSA (libasound2) and check permissions")),
+        Ok(d) if !d.is_empty() => {
+            out.push(Check::ok("audio", format!("{} input device(s)", d.len())))
+        }
+        Ok(_) => out.push(Check::fail(
+            "audio",
+            "no input device",
+            "connect a microphone; files and --input - still work",
+        )),
+        Err(e) => out.push(Check::fail(
+            "audio",
+            e,
+            "install ALSA (libasound2) and check permissions",
+        )),
     }
     out
 }

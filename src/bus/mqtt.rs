@@ -137,7 +137,12 @@ impl MqttBus {
     }
 
     /// Publishes JSON with QoS 1.
-    pub async fn publish(&self, topic: &str, payload: &Value, retain: bool) -> Result<(), BusError> {
+    pub async fn publish(
+        &self,
+        topic: &str,
+        payload: &Value,
+        retain: bool,
+    ) -> Result<(), BusError> {
         let bytes = serde_json::to_vec(payload).map_err(|e| BusError::Payload(e.to_string()))?;
         self.requested.fetch_add(1, Ordering::SeqCst);
         self.client
@@ -249,14 +254,16 @@ impl EventTask {
 
 /// Parses a state payload `{"value": <json>}`.
 pub fn parse_state(payload: &[u8]) -> Result<Value, BusError> {
-    let v: Value = serde_json::from_slice(payload)
-        .map_err(|e| BusError::Payload(format!("not JSON: {e}")))?;
+    let v: Value =
+        serde_json::from_slice(payload).map_err(|e| BusError::Payload(format!("not JSON: {e}")))?;
     match v {
         Value::Object(mut m) => m
             .remove("value")
             .filter(|v| !v.is_null())
             .ok_or_else(|| BusError::Payload("no \"value\" field".into())),
-        _ => Err(BusError::Payload("expected an object {\"value\": ...}".into())),
+        _ => Err(BusError::Payload(
+            "expected an object {\"value\": ...}".into(),
+        )),
     }
 }
 
@@ -266,8 +273,14 @@ mod tests {
 
     #[test]
     fn state_payloads() {
-        assert_eq!(parse_state(br#"{"value": 42.5}"#).unwrap(), serde_json::json!(42.5));
-        assert_eq!(parse_state(br#"{"value": true}"#).unwrap(), serde_json::json!(true));
+        assert_eq!(
+            parse_state(br#"{"value": 42.5}"#).unwrap(),
+            serde_json::json!(42.5)
+        );
+        assert_eq!(
+            parse_state(br#"{"value": true}"#).unwrap(),
+            serde_json::json!(true)
+        );
         assert!(parse_state(b"42").is_err());
         assert!(parse_state(b"{not json").is_err());
         assert!(parse_state(br#"{"val": 1}"#).is_err());

@@ -77,9 +77,15 @@ mod tests {
             "cabin/actuate/Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
         );
         assert_eq!(t.state("Vehicle.Speed"), "cabin/state/Vehicle.Speed");
-        assert_eq!(t.state_path("cabin/state/Vehicle.Speed"), Some("Vehicle.Speed"));
+        assert_eq!(
+            t.state_path("cabin/state/Vehicle.Speed"),
+            Some("Vehicle.Speed")
+        );
         assert_eq!(t.state_path("cabin/actuate/Vehicle.Speed"), None);
-        assert_eq!(t.actuate_path("cabin/actuate/Vehicle.Speed"), Some("Vehicle.Speed"));
+        assert_eq!(
+            t.actuate_path("cabin/actuate/Vehicle.Speed"),
+            Some("Vehicle.Speed")
+        );
         assert_eq!(t.events(), "cabin/assistant/events");
         assert_eq!(t.sim_speed(), "cabin/sim/speed");
         assert_eq!(Topics::new("car/").state_filter(), "car/state/#");
