@@ -14,7 +14,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "cabin-voice", version, about = "Offline in-vehicle voice assistant")]
+#[command(
+    name = "cabin-voice",
+    version,
+    about = "Offline in-vehicle voice assistant"
+)]
 struct Cli {
     /// Configuration file (default: $CABIN_VOICE_CONFIG, ./cabin-voice.toml, /etc/cabin-voice/config.toml).
     #[arg(long, global = true)]
@@ -105,8 +109,23 @@ fn apply_mqtt(cfg: &mut Config, mqtt: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<()> {
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build();
+    let result = match rt {
+        Ok(rt) => rt.block_on(real_main()),
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = result {
+        // One readable line (plus causes), never a backtrace.
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn real_main() -> Result<()> {
     init_logging();
     let cli = Cli::parse();
     let mut cfg = Config::discover(cli.config.as_deref())?;
@@ -162,7 +181,8 @@ async fn main() -> Result<()> {
         Cmd::Plugins { json } => {
             let reg = app::load_registry(&cfg)?;
             for p in &reg.plugins {
-                let intents: Vec<&str> = p.manifest.intents.iter().map(|i| i.name.as_str()).collect();
+                let intents: Vec<&str> =
+                    p.manifest.intents.iter().map(|i| i.name.as_str()).collect();
                 if json {
                     println!(
                         "{}",
@@ -189,7 +209,12 @@ async fn main() -> Result<()> {
                 println!("no audio input devices");
             }
             for d in devs {
-                println!("{}{}  ({})", if d.default { "* " } else { "  " }, d.name, d.config);
+                println!(
+                    "{}{}  ({})",
+                    if d.default { "* " } else { "  " },
+                    d.name,
+                    d.config
+                );
             }
         }
         Cmd::Sim { mqtt, speed } => {
@@ -242,16 +267,27 @@ async fn build_assistant(
         .await
         .with_context(|| format!("broker {}:{}", cfg.mqtt.host, cfg.mqtt.port))?;
     let mut scheduler = Scheduler::new(reg.clone(), cfg.safety.clone(), bus.clone())
-        .with_phonebook(cabin_voice::scheduler::phonebook::Phonebook::load(&cfg.phone.contacts));
+        .with_phonebook(cabin_voice::scheduler::phonebook::Phonebook::load(
+            &cfg.phone.contacts,
+        ));
     if let Some(dbus) = cabin_voice::bus::dbus::connect(&cfg.dbus).await {
         scheduler = scheduler.with_dbus(dbus);
     }
     let rec = app::build_recognizer(cfg, Some(&reg));
     let out = if json { Output::Json } else { Output::Text };
-    Ok((Assistant::new(router, scheduler, Some(rec), bus, out), incoming))
+    Ok((
+        Assistant::new(router, scheduler, Some(rec), bus, out),
+        incoming,
+    ))
 }
 
-async fn run(cfg: Config, input: Option<String>, text: Option<String>, json: bool, lang: Lang) -> Result<()> {
+async fn run(
+    cfg: Config,
+    input: Option<String>,
+    text: Option<String>,
+    json: bool,
+    lang: Lang,
+) -> Result<()> {
     let (mut a, incoming) = build_assistant(&cfg, json).await?;
     if let Some(t) = text {
         a.handle_text(&t).await;
@@ -263,7 +299,10 @@ async fn run(cfg: Config, input: Option<String>, text: Option<String>, json: boo
         }
     } else {
         // Serve typed commands from `<prefix>/assistant/say` until SIGINT/SIGTERM.
-        eprintln!("serving commands from MQTT {} (Ctrl-C to stop)", a.bus().topics().say());
+        eprintln!(
+            "serving commands from MQTT {} (Ctrl-C to stop)",
+            a.bus().topics().say()
+        );
         serve(&mut a, incoming).await?;
     }
     a.bus().flush(Duration::from_secs(5)).await?;
@@ -273,7 +312,10 @@ async fn run(cfg: Config, input: Option<String>, text: Option<String>, json: boo
 
 /// Handles text injected on `<prefix>/assistant/say` (plain UTF-8 text, or
 /// `{"text": "..."}`) until SIGINT or SIGTERM.
-async fn serve(a: &mut Assistant<cabin_voice::asr::WhisperRecognizer>, mut incoming: Incoming) -> Result<()> {
+async fn serve(
+    a: &mut Assistant<cabin_voice::asr::WhisperRecognizer>,
+    mut incoming: Incoming,
+) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     loop {
@@ -296,7 +338,11 @@ fn say_text(payload: &[u8]) -> Option<String> {
     let s = std::str::from_utf8(payload).ok()?.trim();
     if s.starts_with('{') {
         let v: serde_json::Value = serde_json::from_str(s).ok()?;
-        return v.get("text")?.as_str().map(str::to_string).filter(|t| !t.trim().is_empty());
+        return v
+            .get("text")?
+            .as_str()
+            .map(str::to_string)
+            .filter(|t| !t.trim().is_empty());
     }
     (!s.is_empty()).then(|| s.to_string())
 }

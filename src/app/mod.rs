@@ -79,5 +79,6 @@ pub fn build_recognizer(cfg: &Config, reg: Option<&Registry>) -> WhisperRecogniz
         threads: cfg.asr.threads,
         prompt_en,
         prompt_zh,
+        fit_audio_ctx: cfg.asr.fit_audio_ctx,
     })
 }

@@ -20,6 +20,8 @@ pub struct WhisperSettings {
     /// Initial prompts per language (empty: none).
     pub prompt_en: String,
     pub prompt_zh: String,
+    /// Size the encoder window to the clip instead of whisper's fixed 30 s.
+    pub fit_audio_ctx: bool,
 }
 
 struct Loaded {
@@ -102,28 +104,62 @@ impl WhisperRecognizer {
     }
 }
 
-impl Recognizer for WhisperRecognizer {
-    fn transcribe(&mut self, samples: &[f32], lang: Lang) -> Result<Transcript, AsrError> {
-        let t0 = Instant::now();
-        let threads = if self.settings.threads == 0 {
+/// Encoder frames for a clip: 20 ms each, the clip plus one second of margin,
+/// at most whisper's 30 s window (1500 frames).
+fn audio_ctx_for(samples: usize) -> i32 {
+    let ms = samples as u64 * 1000 / 16_000 + 1000;
+    ms.div_ceil(20).clamp(150, 1500) as i32
+}
+
+impl WhisperRecognizer {
+    fn threads(&self) -> i32 {
+        if self.settings.threads == 0 {
             std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2) as i32
         } else {
             self.settings.threads as i32
+        }
+    }
+
+    /// English or Chinese, by whisper's language identification on the main model.
+    fn identify(&mut self, audio: &[f32]) -> Result<Lang, AsrError> {
+        let threads = self.threads() as usize;
+        let model = self.model_for(Lang::Auto)?;
+        if !model.multilingual {
+            return Ok(Lang::En);
+        }
+        let dec = |e: whisper_rs::WhisperError| AsrError::Decode(e.to_string());
+        model.state.pcm_to_mel(audio, threads).map_err(dec)?;
+        let (_, probs) = model.state.lang_detect(0, threads).map_err(dec)?;
+        let p = |code: &str| {
+            whisper_rs::get_lang_id(code)
+                .and_then(|id| probs.get(id as usize).copied())
+                .unwrap_or(0.0)
         };
-        let prompt_en = self.settings.prompt_en.clone();
-        let prompt_zh = self.settings.prompt_zh.clone();
+        Ok(if p("zh") > p("en") {
+            Lang::Zh
+        } else {
+            Lang::En
+        })
+    }
+
+    fn decode(&mut self, audio: &[f32], n_samples: usize, lang: Lang) -> Result<String, AsrError> {
+        let threads = self.threads();
+        let prompt = match lang {
+            Lang::Zh => self.settings.prompt_zh.clone(),
+            _ => self.settings.prompt_en.clone(),
+        };
+        let fit = self.settings.fit_audio_ctx;
         let model = self.model_for(lang)?;
-        let code = match (lang, model.multilingual) {
-            (_, false) => Some("en"),
-            (Lang::En, true) => Some("en"),
-            (Lang::Zh, true) => Some("zh"),
-            (Lang::Auto, true) => None,
+        let code = if lang == Lang::Zh && model.multilingual {
+            "zh"
+        } else {
+            "en"
         };
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_n_threads(threads);
-        params.set_language(Some(code.unwrap_or("auto")));
+        params.set_language(Some(code));
         params.set_detect_language(false);
         params.set_translate(false);
         params.set_no_context(true);
@@ -136,23 +172,15 @@ impl Recognizer for WhisperRecognizer {
         params.set_print_special(false);
         params.set_print_timestamps(false);
         params.set_temperature_inc(0.0);
-        let prompt = match code {
-            Some("zh") => prompt_zh.as_str(),
-            Some("en") => prompt_en.as_str(),
-            _ => "",
-        };
-        if !prompt.is_empty() {
-            params.set_initial_prompt(prompt);
+        if fit {
+            params.set_audio_ctx(audio_ctx_for(n_samples));
+            // A shortened window can make the decoder loop on the phrase; a spoken
+            // command never needs more than ~8 tokens per second.
+            params.set_max_tokens((n_samples as u64 * 8 / 16_000 + 16) as i32);
         }
-        // whisper.cpp needs at least one second of audio; pad short clips with silence.
-        let mut padded;
-        let audio = if samples.len() < 16_000 + 1600 {
-            padded = samples.to_vec();
-            padded.resize(16_000 + 1600, 0.0);
-            &padded[..]
-        } else {
-            samples
-        };
+        if !prompt.is_empty() {
+            params.set_initial_prompt(&prompt);
+        }
         model
             .state
             .full(params, audio)
@@ -164,15 +192,31 @@ impl Recognizer for WhisperRecognizer {
                     .map_err(|e| AsrError::Decode(e.to_string()))?,
             );
         }
-        let detected = match code {
-            Some(c) => c.to_string(),
-            None => whisper_rs::get_lang_str(model.state.full_lang_id_from_state())
-                .unwrap_or("en")
-                .to_string(),
+        Ok(clean(&text))
+    }
+}
+
+impl Recognizer for WhisperRecognizer {
+    fn transcribe(&mut self, samples: &[f32], lang: Lang) -> Result<Transcript, AsrError> {
+        let t0 = Instant::now();
+        // whisper.cpp needs at least one second of audio; pad short clips with silence.
+        let padded;
+        let audio = if samples.len() < 16_000 + 1600 {
+            let mut p = samples.to_vec();
+            p.resize(16_000 + 1600, 0.0);
+            padded = p;
+            &padded[..]
+        } else {
+            samples
         };
+        let lang = match lang {
+            Lang::Auto => self.identify(audio)?,
+            l => l,
+        };
+        let text = self.decode(audio, samples.len(), lang)?;
         Ok(Transcript {
-            text: clean(&text),
-            lang: detected,
+            text,
+            lang: if lang == Lang::Zh { "zh" } else { "en" }.to_string(),
             audio_ms: samples.len() as u64 * 1000 / 16_000,
             asr_ms: t0.elapsed().as_millis() as u64,
         })
@@ -191,12 +235,45 @@ fn clean(text: &str) -> String {
             _ => {}
         }
     }
-    out.trim().to_string()
+    collapse_repeats(out.trim())
+}
+
+/// Drops repetitions of the first phrase ("open the window, open the window,
+/// open the") that a decoder loop leaves behind.
+fn collapse_repeats(text: &str) -> String {
+    let is_sep = |c: char| matches!(c, ',' | '，' | '.' | '。' | '!' | '?' | '、');
+    let norm = |s: &str| s.trim().trim_matches(is_sep).trim().to_lowercase();
+    let parts: Vec<&str> = text.split_inclusive(is_sep).collect();
+    let Some(first) = parts.first().map(|p| norm(p)).filter(|f| !f.is_empty()) else {
+        return text.to_string();
+    };
+    let repeats = parts[1..].iter().all(|p| {
+        let n = norm(p);
+        n.is_empty() || first.starts_with(&n)
+    });
+    if parts.len() > 1 && repeats {
+        parts[0].trim().trim_end_matches(is_sep).to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collapses_decoder_loops() {
+        assert_eq!(
+            clean("Open the window, open the window, open the window, open the"),
+            "Open the window"
+        );
+        assert_eq!(clean("打开空调，打开空调，打开"), "打开空调");
+        assert_eq!(
+            clean("Turn on the AC, then open the window."),
+            "Turn on the AC, then open the window."
+        );
+    }
 
     #[test]
     fn cleans_tags() {

@@ -26,7 +26,7 @@ impl Clip {
         let name = path.display().to_string();
         let file = std::fs::File::open(path).map_err(|e| AudioError::Io {
             path: name.clone(),
-            source: e,
+            err: e,
         })?;
         let reader =
             hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| AudioError::Wav {
@@ -82,7 +82,7 @@ impl Clip {
         let mut bytes = Vec::new();
         input.read_to_end(&mut bytes).map_err(|e| AudioError::Io {
             path: name.into(),
-            source: e,
+            err: e,
         })?;
         let samples: Vec<f32> = bytes
             .chunks_exact(2)

@@ -13,11 +13,8 @@ pub enum AudioError {
     Format { path: String, msg: String },
     #[error("{path}: no audio (0 samples)")]
     Empty { path: String },
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("{path}: cannot read: {err}")]
+    Io { path: String, err: std::io::Error },
     #[error("resampling failed: {0}")]
     Resample(String),
 }

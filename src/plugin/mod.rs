@@ -12,11 +12,8 @@ use std::path::PathBuf;
 /// Errors of the plugin layer; every one names the file and, where it can, the key.
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
-    #[error("{}: cannot read: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("{}: cannot read: {err}", path.display())]
+    Io { path: PathBuf, err: std::io::Error },
     #[error("{}: not a valid manifest: {msg}", path.display())]
     Parse { path: PathBuf, msg: String },
     #[error("{}: {key}: {msg}", path.display())]

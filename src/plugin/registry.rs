@@ -30,7 +30,7 @@ impl Registry {
     pub fn load(dir: &Path) -> Result<Registry, PluginError> {
         let rd = std::fs::read_dir(dir).map_err(|e| PluginError::Io {
             path: dir.to_path_buf(),
-            source: e,
+            err: e,
         })?;
         let shared = load_shared(&dir.join("types.toml"))?;
         let mut entries: Vec<PathBuf> = rd
@@ -118,7 +118,7 @@ fn load_shared(path: &Path) -> Result<SharedTypes, PluginError> {
     }
     let text = std::fs::read_to_string(path).map_err(|e| PluginError::Io {
         path: path.to_path_buf(),
-        source: e,
+        err: e,
     })?;
     toml::from_str(&text).map_err(|e| PluginError::Parse {
         path: path.to_path_buf(),
@@ -133,7 +133,7 @@ pub fn load_plugin(
 ) -> Result<LoadedPlugin, PluginError> {
     let text = std::fs::read_to_string(path).map_err(|e| PluginError::Io {
         path: path.to_path_buf(),
-        source: e,
+        err: e,
     })?;
     let manifest: Manifest = toml::from_str(&text).map_err(|e| PluginError::Parse {
         path: path.to_path_buf(),
