@@ -15,3 +15,4 @@ pub mod onnx;
 pub mod app;
 pub mod assistant;
 pub mod events;
+pub mod sim;

@@ -15,7 +15,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use zbus::{Connection, OwnedObjectPath, OwnedVariant, StructureBuilder, Variant};
+use zbus::wire::StructureBuilder;
+use zbus::{Connection, OwnedObjectPath, OwnedVariant, Variant};
 
 /// Well-known names and interfaces the host itself talks to.
 pub mod names {
@@ -52,7 +53,9 @@ impl std::str::FromStr for BusKind {
         match s {
             "session" => Ok(BusKind::Session),
             "system" => Ok(BusKind::System),
-            other => Err(BusError::DBus(format!("unknown bus {other:?}: use session or system"))),
+            other => Err(BusError::DBus(format!(
+                "unknown bus {other:?}: use session or system"
+            ))),
         }
     }
 }
@@ -79,7 +82,10 @@ pub enum DBusOp {
     },
     /// Write back the value remembered when the property was last set to 0 (mute);
     /// with nothing remembered keep a non-zero current value, else write `fallback`.
-    Restore { property: String, fallback: Option<f64> },
+    Restore {
+        property: String,
+        fallback: Option<f64>,
+    },
 }
 
 /// One D-Bus action, templates filled.
@@ -102,7 +108,9 @@ impl DBusCall {
     pub fn member(&self) -> String {
         match &self.op {
             DBusOp::Method { method, .. } => format!("{}.{method}", self.interface),
-            DBusOp::Set { property, .. } | DBusOp::Adjust { property, .. } | DBusOp::Restore { property, .. } => {
+            DBusOp::Set { property, .. }
+            | DBusOp::Adjust { property, .. }
+            | DBusOp::Restore { property, .. } => {
                 format!("{}.{property}", self.interface)
             }
         }
@@ -133,7 +141,10 @@ pub struct DBusDone {
 impl DBusDone {
     /// `<service> <path> <interface>.<method>`.
     pub fn target(&self) -> String {
-        format!("{} {} {}.{}", self.service, self.path, self.interface, self.method)
+        format!(
+            "{} {} {}.{}",
+            self.service, self.path, self.interface, self.method
+        )
     }
 }
 
@@ -168,7 +179,7 @@ impl ZbusActions {
             conns: Default::default(),
             saved: Default::default(),
         };
-        actions.conn(default_bus).await?;
+        let _connected = actions.conn(default_bus).await?;
         Ok(actions)
     }
 
@@ -187,10 +198,21 @@ impl ZbusActions {
             BusKind::Session => zbus::connection::Builder::session(),
             BusKind::System => zbus::connection::Builder::system(),
         };
-        let c = tokio::time::timeout(self.timeout, builder.method_timeout(self.timeout).build())
-            .await
-            .map_err(|_| BusError::DBus(format!("{} bus: no connection within {} ms", bus.as_str(), self.timeout.as_millis())))?
-            .map_err(|e| BusError::DBus(format!("{} bus not reachable: {e}", bus.as_str())))?;
+        // zbus's own method timeout is a backstop: the per-action timeout in
+        // `call` fires first, with a message naming the call.
+        let c = tokio::time::timeout(
+            self.timeout,
+            builder.method_timeout(self.timeout * 2).build(),
+        )
+        .await
+        .map_err(|_| {
+            BusError::DBus(format!(
+                "{} bus: no connection within {} ms",
+                bus.as_str(),
+                self.timeout.as_millis()
+            ))
+        })?
+        .map_err(|e| BusError::DBus(format!("{} bus not reachable: {e}", bus.as_str())))?;
         tracing::info!(bus = bus.as_str(), "d-bus connected");
         conns.insert(bus, c.clone());
         Ok(c)
@@ -202,9 +224,13 @@ impl ZbusActions {
         let service = resolve_service(&conn, call).await?;
         let path = resolve_path(&conn, &service, call).await?;
         let (interface, method, args) = match &call.op {
-            DBusOp::Method { method, args } => (call.interface.clone(), method.clone(), args.clone()),
+            DBusOp::Method { method, args } => {
+                (call.interface.clone(), method.clone(), args.clone())
+            }
             DBusOp::Set { property, value } => {
-                let old = get_property(&conn, &service, &path, &call.interface, property).await.ok();
+                let old = get_property(&conn, &service, &path, &call.interface, property)
+                    .await
+                    .ok();
                 let old_num = old.as_ref().and_then(|v| variant_f64(v));
                 if value_f64(value) == Some(0.0) {
                     if let Some(o) = old_num.filter(|o| *o != 0.0) {
@@ -213,7 +239,11 @@ impl ZbusActions {
                 }
                 let v = like(value, old.as_deref())?;
                 set_property(&conn, &service, &path, &call.interface, property, v).await?;
-                (names::PROPERTIES.to_string(), "Set".to_string(), set_args(call, property, value))
+                (
+                    names::PROPERTIES.to_string(),
+                    "Set".to_string(),
+                    set_args(call, property, value),
+                )
             }
             DBusOp::Adjust {
                 property,
@@ -222,7 +252,9 @@ impl ZbusActions {
                 min,
                 max,
             } => {
-                let old = get_property(&conn, &service, &path, &call.interface, property).await.ok();
+                let old = get_property(&conn, &service, &path, &call.interface, property)
+                    .await
+                    .ok();
                 let current = old.as_ref().and_then(|v| variant_f64(v)).unwrap_or(*base);
                 let mut n = current + step;
                 if let Some(m) = min {
@@ -235,24 +267,38 @@ impl ZbusActions {
                 let value = Value::from(n);
                 let v = like(&value, old.as_deref())?;
                 set_property(&conn, &service, &path, &call.interface, property, v).await?;
-                (names::PROPERTIES.to_string(), "Set".to_string(), set_args(call, property, &value))
+                (
+                    names::PROPERTIES.to_string(),
+                    "Set".to_string(),
+                    set_args(call, property, &value),
+                )
             }
             DBusOp::Restore { property, fallback } => {
-                let old = get_property(&conn, &service, &path, &call.interface, property).await.ok();
+                let old = get_property(&conn, &service, &path, &call.interface, property)
+                    .await
+                    .ok();
                 let current = old.as_ref().and_then(|v| variant_f64(v));
                 let saved = self.take_saved(&service, &path, call, property);
                 let n = saved
                     .or(current.filter(|c| *c != 0.0))
                     .or(*fallback)
-                    .ok_or_else(|| BusError::DBus(format!("{}: no saved value to restore", call.describe())))?;
+                    .ok_or_else(|| {
+                        BusError::DBus(format!("{}: no saved value to restore", call.describe()))
+                    })?;
                 let value = Value::from(n);
                 let v = like(&value, old.as_deref())?;
                 set_property(&conn, &service, &path, &call.interface, property, v).await?;
-                (names::PROPERTIES.to_string(), "Set".to_string(), set_args(call, property, &value))
+                (
+                    names::PROPERTIES.to_string(),
+                    "Set".to_string(),
+                    set_args(call, property, &value),
+                )
             }
         };
         let reply = match &call.op {
-            DBusOp::Method { .. } => call_method(&conn, &service, &path, &interface, &method, &args).await?,
+            DBusOp::Method { .. } => {
+                call_method(&conn, &service, &path, &interface, &method, &args).await?
+            }
             _ => Value::Null,
         };
         Ok(DBusDone {
@@ -268,15 +314,29 @@ impl ZbusActions {
 
     fn remember(&self, service: &str, path: &str, call: &DBusCall, property: &str, v: f64) {
         if let Ok(mut s) = self.saved.lock() {
-            s.insert((service.into(), path.into(), format!("{}.{property}", call.interface)), v);
+            s.insert(
+                (
+                    service.into(),
+                    path.into(),
+                    format!("{}.{property}", call.interface),
+                ),
+                v,
+            );
         }
     }
 
-    fn take_saved(&self, service: &str, path: &str, call: &DBusCall, property: &str) -> Option<f64> {
-        self.saved
-            .lock()
-            .ok()?
-            .remove(&(service.into(), path.into(), format!("{}.{property}", call.interface)))
+    fn take_saved(
+        &self,
+        service: &str,
+        path: &str,
+        call: &DBusCall,
+        property: &str,
+    ) -> Option<f64> {
+        self.saved.lock().ok()?.remove(&(
+            service.into(),
+            path.into(),
+            format!("{}.{property}", call.interface),
+        ))
     }
 }
 
@@ -308,7 +368,11 @@ pub async fn connect(cfg: &config::DBus) -> Option<Arc<ZbusActions>> {
 }
 
 fn set_args(call: &DBusCall, property: &str, value: &Value) -> Vec<Value> {
-    vec![Value::from(call.interface.clone()), Value::from(property), value.clone()]
+    vec![
+        Value::from(call.interface.clone()),
+        Value::from(property),
+        value.clone(),
+    ]
 }
 
 fn err(target: &str, e: impl std::fmt::Display) -> BusError {
@@ -322,7 +386,13 @@ async fn resolve_service(conn: &Connection, call: &DBusCall) -> Result<String, B
     };
     let target = format!("{} {}.ListNames", names::DBUS, names::DBUS);
     let reply = conn
-        .call_method(Some(names::DBUS), names::DBUS_PATH, Some(names::DBUS), "ListNames", &())
+        .call_method(
+            Some(names::DBUS),
+            names::DBUS_PATH,
+            Some(names::DBUS),
+            "ListNames",
+            &(),
+        )
         .await
         .map_err(|e| err(&target, e))?;
     let mut found: Vec<String> = reply
@@ -334,11 +404,22 @@ async fn resolve_service(conn: &Connection, call: &DBusCall) -> Result<String, B
         .collect();
     found.sort();
     if found.is_empty() {
-        return Err(BusError::DBus(format!("{}: no service named {} on the bus", call.describe(), call.service)));
+        return Err(BusError::DBus(format!(
+            "{}: no service named {} on the bus",
+            call.describe(),
+            call.service
+        )));
     }
     if call.service.starts_with(names::MPRIS_PREFIX) {
         for name in &found {
-            let status = get_property(conn, name, "/org/mpris/MediaPlayer2", names::MPRIS_PLAYER, "PlaybackStatus").await;
+            let status = get_property(
+                conn,
+                name,
+                "/org/mpris/MediaPlayer2",
+                names::MPRIS_PLAYER,
+                "PlaybackStatus",
+            )
+            .await;
             if matches!(status.as_deref(), Ok(Variant::Str(s)) if s.as_str() == "Playing") {
                 return Ok(name.clone());
             }
@@ -351,7 +432,11 @@ async fn resolve_service(conn: &Connection, call: &DBusCall) -> Result<String, B
 type ObjectList = Vec<(OwnedObjectPath, HashMap<String, OwnedVariant>)>;
 
 /// Resolves a `*` path (only oFono objects can be found this way).
-async fn resolve_path(conn: &Connection, service: &str, call: &DBusCall) -> Result<String, BusError> {
+async fn resolve_path(
+    conn: &Connection,
+    service: &str,
+    call: &DBusCall,
+) -> Result<String, BusError> {
     if call.path != "*" {
         return Ok(call.path.clone());
     }
@@ -364,7 +449,13 @@ async fn resolve_path(conn: &Connection, service: &str, call: &DBusCall) -> Resu
     }
     let target = format!("{} / {}.GetModems", names::OFONO, names::OFONO_MANAGER);
     let reply = conn
-        .call_method(Some(names::OFONO), "/", Some(names::OFONO_MANAGER), "GetModems", &())
+        .call_method(
+            Some(names::OFONO),
+            "/",
+            Some(names::OFONO_MANAGER),
+            "GetModems",
+            &(),
+        )
         .await
         .map_err(|e| err(&target, e))?;
     let modems: ObjectList = reply.body().deserialize().map_err(|e| err(&target, e))?;
@@ -386,13 +477,28 @@ async fn resolve_path(conn: &Connection, service: &str, call: &DBusCall) -> Resu
         .find(|(_, p)| has_calls(p))
         .or(modems.first())
         .map(|(p, _)| p.as_str().to_string())
-        .ok_or_else(|| BusError::DBus(format!("{}: no modem (is a phone connected?)", call.describe())))?;
+        .ok_or_else(|| {
+            BusError::DBus(format!(
+                "{}: no modem (is a phone connected?)",
+                call.describe()
+            ))
+        })?;
     if call.interface != names::OFONO_VOICECALL {
         return Ok(modem);
     }
-    let target = format!("{} {modem} {}.GetCalls", names::OFONO, names::OFONO_VOICECALL_MANAGER);
+    let target = format!(
+        "{} {modem} {}.GetCalls",
+        names::OFONO,
+        names::OFONO_VOICECALL_MANAGER
+    );
     let reply = conn
-        .call_method(Some(names::OFONO), modem.as_str(), Some(names::OFONO_VOICECALL_MANAGER), "GetCalls", &())
+        .call_method(
+            Some(names::OFONO),
+            modem.as_str(),
+            Some(names::OFONO_VOICECALL_MANAGER),
+            "GetCalls",
+            &(),
+        )
         .await
         .map_err(|e| err(&target, e))?;
     let calls: ObjectList = reply.body().deserialize().map_err(|e| err(&target, e))?;
@@ -416,7 +522,9 @@ pub fn json_to_variant(v: &Value) -> Result<Variant<'static>, BusError> {
             .as_f64()
             .map(Variant::F64)
             .ok_or_else(|| BusError::DBus(format!("number {n} is not representable"))),
-        other => Err(BusError::DBus(format!("unsupported D-Bus argument {other}"))),
+        other => Err(BusError::DBus(format!(
+            "unsupported D-Bus argument {other}"
+        ))),
     }
 }
 
@@ -432,7 +540,9 @@ pub fn variant_to_json(v: &Variant<'_>) -> Value {
         Variant::U32(n) => (*n).into(),
         Variant::I64(n) => (*n).into(),
         Variant::U64(n) => (*n).into(),
-        Variant::F64(n) => serde_json::Number::from_f64(*n).map(Value::Number).unwrap_or(Value::Null),
+        Variant::F64(n) => serde_json::Number::from_f64(*n)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
         Variant::Str(s) => s.as_str().into(),
         Variant::Signature(s) => s.to_string().into(),
         Variant::ObjectPath(p) => p.as_str().into(),
@@ -493,11 +603,25 @@ pub fn like(value: &Value, current: Option<&Variant<'_>>) -> Result<Variant<'sta
             Value::Bool(b) => *b,
             _ => n.ok_or_else(bad)? != 0.0,
         }),
-        Some(Variant::U8(_)) => Variant::U8(n.ok_or_else(bad)?.round().clamp(0.0, u8::MAX as f64) as u8),
-        Some(Variant::I16(_)) => Variant::I16(n.ok_or_else(bad)?.round().clamp(i16::MIN as f64, i16::MAX as f64) as i16),
-        Some(Variant::U16(_)) => Variant::U16(n.ok_or_else(bad)?.round().clamp(0.0, u16::MAX as f64) as u16),
-        Some(Variant::I32(_)) => Variant::I32(n.ok_or_else(bad)?.round().clamp(i32::MIN as f64, i32::MAX as f64) as i32),
-        Some(Variant::U32(_)) => Variant::U32(n.ok_or_else(bad)?.round().clamp(0.0, u32::MAX as f64) as u32),
+        Some(Variant::U8(_)) => {
+            Variant::U8(n.ok_or_else(bad)?.round().clamp(0.0, u8::MAX as f64) as u8)
+        }
+        Some(Variant::I16(_)) => Variant::I16(
+            n.ok_or_else(bad)?
+                .round()
+                .clamp(i16::MIN as f64, i16::MAX as f64) as i16,
+        ),
+        Some(Variant::U16(_)) => {
+            Variant::U16(n.ok_or_else(bad)?.round().clamp(0.0, u16::MAX as f64) as u16)
+        }
+        Some(Variant::I32(_)) => Variant::I32(
+            n.ok_or_else(bad)?
+                .round()
+                .clamp(i32::MIN as f64, i32::MAX as f64) as i32,
+        ),
+        Some(Variant::U32(_)) => {
+            Variant::U32(n.ok_or_else(bad)?.round().clamp(0.0, u32::MAX as f64) as u32)
+        }
         Some(Variant::I64(_)) => Variant::I64(n.ok_or_else(bad)?.round() as i64),
         Some(Variant::U64(_)) => Variant::U64(n.ok_or_else(bad)?.round().max(0.0) as u64),
         Some(Variant::Str(_)) => Variant::from(match value {
@@ -517,10 +641,19 @@ async fn get_property(
 ) -> Result<OwnedVariant, BusError> {
     let target = format!("{service} {path} {interface}.{property} (Get)");
     let reply = conn
-        .call_method(Some(service), path, Some(names::PROPERTIES), "Get", &(interface, property))
+        .call_method(
+            Some(service),
+            path,
+            Some(names::PROPERTIES),
+            "Get",
+            &(interface, property),
+        )
         .await
         .map_err(|e| err(&target, e))?;
-    reply.body().deserialize::<OwnedVariant>().map_err(|e| err(&target, e))
+    reply
+        .body()
+        .deserialize::<OwnedVariant>()
+        .map_err(|e| err(&target, e))
 }
 
 async fn set_property(
@@ -532,9 +665,15 @@ async fn set_property(
     value: Variant<'static>,
 ) -> Result<(), BusError> {
     let target = format!("{service} {path} {interface}.{property} (Set)");
-    conn.call_method(Some(service), path, Some(names::PROPERTIES), "Set", &(interface, property, value))
-        .await
-        .map_err(|e| err(&target, e))?;
+    conn.call_method(
+        Some(service),
+        path,
+        Some(names::PROPERTIES),
+        "Set",
+        &(interface, property, value),
+    )
+    .await
+    .map_err(|e| err(&target, e))?;
     Ok(())
 }
 
@@ -548,14 +687,16 @@ async fn call_method(
 ) -> Result<Value, BusError> {
     let target = format!("{service} {path} {interface}.{method}");
     let reply = if args.is_empty() {
-        conn.call_method(Some(service), path, Some(interface), method, &()).await
+        conn.call_method(Some(service), path, Some(interface), method, &())
+            .await
     } else {
         let mut b = StructureBuilder::new();
         for a in args {
             b = b.append_field(json_to_variant(a).map_err(|e| err(&target, e))?);
         }
         let body = b.build().map_err(|e| err(&target, e))?;
-        conn.call_method(Some(service), path, Some(interface), method, &body).await
+        conn.call_method(Some(service), path, Some(interface), method, &body)
+            .await
     }
     .map_err(|e| err(&target, e))?;
     let body = reply.body();
@@ -565,7 +706,11 @@ async fn call_method(
     match body.deserialize::<zbus::Structure<'_>>() {
         Ok(s) => {
             let mut fields: Vec<Value> = s.fields().iter().map(variant_to_json).collect();
-            Ok(if fields.len() == 1 { fields.remove(0) } else { Value::Array(fields) })
+            Ok(if fields.len() == 1 {
+                fields.remove(0)
+            } else {
+                Value::Array(fields)
+            })
         }
         Err(_) => Ok(body
             .deserialize::<Variant<'_>>()
@@ -590,9 +735,18 @@ mod tests {
 
     #[test]
     fn property_values_keep_their_type() {
-        assert_eq!(like(&json!(0.3), Some(&Variant::F64(1.0))).unwrap(), Variant::F64(0.3));
-        assert_eq!(like(&json!(30.4), Some(&Variant::I32(5))).unwrap(), Variant::I32(30));
-        assert_eq!(like(&json!(0), Some(&Variant::Bool(true))).unwrap(), Variant::Bool(false));
+        assert_eq!(
+            like(&json!(0.3), Some(&Variant::F64(1.0))).unwrap(),
+            Variant::F64(0.3)
+        );
+        assert_eq!(
+            like(&json!(30.4), Some(&Variant::I32(5))).unwrap(),
+            Variant::I32(30)
+        );
+        assert_eq!(
+            like(&json!(0), Some(&Variant::Bool(true))).unwrap(),
+            Variant::Bool(false)
+        );
         assert_eq!(like(&json!(7), None).unwrap(), Variant::F64(7.0));
         assert!(like(&json!("x"), Some(&Variant::F64(1.0))).is_err());
     }
@@ -601,7 +755,10 @@ mod tests {
     fn replies_as_json() {
         let v = Variant::from(vec!["a".to_string(), "b".to_string()]);
         assert_eq!(variant_to_json(&v), json!(["a", "b"]));
-        assert_eq!(variant_f64(&Variant::Variant(Box::new(Variant::F64(0.5)))), Some(0.5));
+        assert_eq!(
+            variant_f64(&Variant::Variant(Box::new(Variant::F64(0.5)))),
+            Some(0.5)
+        );
     }
 
     #[test]
@@ -616,7 +773,10 @@ mod tests {
                 args: vec![json!(101.7), json!("fm")],
             },
         };
-        assert_eq!(c.describe(), "org.cabinvoice.Radio /org/cabinvoice/Radio org.cabinvoice.Radio1.Tune");
+        assert_eq!(
+            c.describe(),
+            "org.cabinvoice.Radio /org/cabinvoice/Radio org.cabinvoice.Radio1.Tune"
+        );
         assert_eq!("system".parse::<BusKind>().unwrap(), BusKind::System);
         assert!("bogus".parse::<BusKind>().is_err());
     }

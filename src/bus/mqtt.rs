@@ -17,6 +17,9 @@ use tokio::sync::{mpsc, watch};
 pub const REQUEST_CAPACITY: usize = 64;
 /// Capacity of the channel of incoming non-state messages (e.g. `say`).
 pub const INCOMING_CAPACITY: usize = 32;
+/// How long [`MqttBus::wait_connected`] waits for the retained vehicle state
+/// (the sync round trip) before going on without it.
+pub const STATE_SYNC_TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// Vehicle state learnt from retained `<prefix>/state/<path>` messages.
 pub type StateCache = Arc<RwLock<HashMap<String, Value>>>;
@@ -38,6 +41,8 @@ pub struct MqttBus {
     requested: Arc<AtomicU64>,
     acked: watch::Receiver<u64>,
     seq: Arc<AtomicU64>,
+    sync_topic: String,
+    synced: watch::Receiver<u64>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -56,6 +61,7 @@ impl MqttBus {
         extra_subscriptions: Vec<String>,
     ) -> (MqttBus, mpsc::Receiver<Incoming>) {
         let client_id = format!("{}-{}", cfg.client_id, std::process::id());
+        let sync_topic = Topics::new(&cfg.prefix).sync(&client_id);
         let mut opts = MqttOptions::new(client_id, cfg.host.clone(), cfg.port);
         opts.set_keep_alive(Duration::from_secs(cfg.keep_alive_s.max(5)));
         opts.set_clean_session(true);
@@ -65,8 +71,11 @@ impl MqttBus {
         let (conn_tx, conn_rx) = watch::channel(false);
         let (ack_tx, ack_rx) = watch::channel(0u64);
         let (in_tx, in_rx) = mpsc::channel(INCOMING_CAPACITY);
+        let (sync_tx, sync_rx) = watch::channel(0u64);
+        // The sync topic last: its marker comes back after the retained state.
         let mut subs = vec![topics.state_filter()];
         subs.extend(extra_subscriptions);
+        subs.push(sync_topic.clone());
         let task = EventTask {
             client: client.clone(),
             topics: topics.clone(),
@@ -77,6 +86,8 @@ impl MqttBus {
             subs,
             backoff: (cfg.retry_initial_ms, cfg.retry_max_ms),
             addr: format!("{}:{}", cfg.host, cfg.port),
+            sync_topic: sync_topic.clone(),
+            synced: sync_tx,
         };
         tokio::spawn(task.run(eventloop));
         (
@@ -88,6 +99,8 @@ impl MqttBus {
                 requested: Arc::default(),
                 acked: ack_rx,
                 seq: Arc::default(),
+                sync_topic,
+                synced: sync_rx,
             },
             in_rx,
         )
@@ -107,14 +120,41 @@ impl MqttBus {
         *self.connected.borrow()
     }
 
-    /// Waits until connected, at most `timeout`.
+    /// Waits until connected, at most `timeout`, then until the retained
+    /// vehicle state has arrived (at most [`STATE_SYNC_TIMEOUT`] more), so a
+    /// command handled right after start sees the real speed.
     pub async fn wait_connected(&self, timeout: Duration) -> Result<(), BusError> {
         let mut rx = self.connected.clone();
         tokio::time::timeout(timeout, rx.wait_for(|c| *c))
             .await
             .map_err(|_| BusError::NotConnected(timeout.as_millis() as u64))?
             .map_err(|_| BusError::Closed)?;
+        if !self.sync_state(STATE_SYNC_TIMEOUT).await {
+            tracing::warn!(topic = %self.sync_topic, "broker did not echo the sync marker; vehicle state may be incomplete");
+        }
         Ok(())
+    }
+
+    /// A round trip through the broker on this client's own sync topic. The
+    /// broker queues retained messages for a subscription before anything
+    /// published after it, so once the marker is back the retained vehicle state
+    /// has been received. False when the marker did not come back in time.
+    pub async fn sync_state(&self, timeout: Duration) -> bool {
+        let mut rx = self.synced.clone();
+        let seen = *rx.borrow();
+        // QoS 1 like the state subscription: the broker queues the marker behind
+        // the retained messages (a QoS 0 message may overtake queued QoS 1 ones).
+        self.requested.fetch_add(1, Ordering::SeqCst);
+        if self
+            .client
+            .publish(self.sync_topic.clone(), QoS::AtLeastOnce, false, Vec::new())
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        let back = tokio::time::timeout(timeout, rx.wait_for(|n| *n > seen)).await;
+        matches!(back, Ok(Ok(_)))
     }
 
     /// A unique id for an actuation request.
@@ -186,6 +226,8 @@ struct EventTask {
     subs: Vec<String>,
     backoff: (u64, u64),
     addr: String,
+    sync_topic: String,
+    synced: watch::Sender<u64>,
 }
 
 impl EventTask {
@@ -231,6 +273,10 @@ impl EventTask {
     }
 
     fn on_publish(&self, topic: &str, payload: &[u8]) {
+        if topic == self.sync_topic {
+            self.synced.send_modify(|n| *n += 1);
+            return;
+        }
         if let Some(path) = self.topics.state_path(topic) {
             match parse_state(payload) {
                 Ok(v) => {

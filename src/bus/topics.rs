@@ -54,6 +54,16 @@ impl Topics {
         format!("{}/assistant/events", self.prefix)
     }
 
+    /// A client's own sync topic (a marker round trip after subscribing, see
+    /// `MqttBus::sync_state`); wildcard and level characters in the id are replaced.
+    pub fn sync(&self, client_id: &str) -> String {
+        let id: String = client_id
+            .chars()
+            .map(|c| if matches!(c, '+' | '#' | '/') { '_' } else { c })
+            .collect();
+        format!("{}/assistant/sync/{id}", self.prefix)
+    }
+
     /// The simulator's speed control: `{"value": <km/h>}`.
     pub fn sim_speed(&self) -> String {
         format!("{}/sim/speed", self.prefix)
@@ -88,6 +98,7 @@ mod tests {
         );
         assert_eq!(t.events(), "cabin/assistant/events");
         assert_eq!(t.sim_speed(), "cabin/sim/speed");
+        assert_eq!(t.sync("cv-1/+#"), "cabin/assistant/sync/cv-1___");
         assert_eq!(Topics::new("car/").state_filter(), "car/state/#");
     }
 }

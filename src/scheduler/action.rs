@@ -37,10 +37,13 @@ impl Slots<'_> {
             .get(name)
             .and_then(|d| self.types.get(&d.ty));
         match (ty, v) {
-            (Some(SlotType::Enum { values, .. }), SlotValue::Str(s)) => values
-                .get(s)
-                .and_then(|ev| ev.attr(attr))
-                .ok_or_else(|| SchedError::Action(format!("value {s:?} of slot {name} has no attribute {attr:?}"))),
+            (Some(SlotType::Enum { values, .. }), SlotValue::Str(s)) => {
+                values.get(s).and_then(|ev| ev.attr(attr)).ok_or_else(|| {
+                    SchedError::Action(format!(
+                        "value {s:?} of slot {name} has no attribute {attr:?}"
+                    ))
+                })
+            }
             _ => Err(SchedError::Action(format!("slot {name} has no attributes"))),
         }
     }
@@ -107,7 +110,11 @@ impl Slots<'_> {
                 if t.starts_with('{') && t.ends_with('}') && t[1..].find('{').is_none() {
                     let body = &t[1..t.len() - 1];
                     if !body.contains('.') {
-                        return Ok(self.values.get(body).map(SlotValue::to_json).unwrap_or_else(|| Value::from("")));
+                        return Ok(self
+                            .values
+                            .get(body)
+                            .map(SlotValue::to_json)
+                            .unwrap_or_else(|| Value::from("")));
                     }
                 }
                 Ok(Value::String(self.expand_lenient(s, is_uri(s))?))
@@ -147,7 +154,9 @@ fn is_uri(tpl: &str) -> bool {
     tpl.len() > head.len()
         && tpl[head.len()..].starts_with(':')
         && head.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && head.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        && head
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
@@ -179,6 +188,8 @@ pub fn num(v: f64) -> Value {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         Value::from(v as i64)
     } else {
-        serde_json::Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null)
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 }

@@ -17,7 +17,8 @@ use crate::plugin::{permissions, LoadedPlugin};
 use serde_json::Value;
 
 fn num_field(t: &toml::Table, k: &str) -> Option<f64> {
-    t.get(k).and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
+    t.get(k)
+        .and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
 }
 
 fn str_field<'a>(t: &'a toml::Table, k: &str) -> Result<&'a str, SchedError> {
@@ -29,7 +30,10 @@ fn str_field<'a>(t: &'a toml::Table, k: &str) -> Result<&'a str, SchedError> {
 /// The concrete call of a `dbus` action for these slots.
 pub fn build_call(action: &toml::Table, slots: &Slots) -> Result<DBusCall, SchedError> {
     let bus = match action.get("bus").and_then(|b| b.as_str()) {
-        Some(b) => Some(b.parse::<BusKind>().map_err(|e| SchedError::Action(e.to_string()))?),
+        Some(b) => Some(
+            b.parse::<BusKind>()
+                .map_err(|e| SchedError::Action(e.to_string()))?,
+        ),
         None => None,
     };
     let service = slots.expand_lenient(str_field(action, "service")?, false)?;
@@ -44,7 +48,9 @@ pub fn build_call(action: &toml::Table, slots: &Slots) -> Result<DBusCall, Sched
     let op = if let Some(method) = action.get("method").and_then(|m| m.as_str()) {
         let args = match action.get("args") {
             None => Vec::new(),
-            Some(toml::Value::Array(a)) => a.iter().map(|v| slots.arg(v)).collect::<Result<_, _>>()?,
+            Some(toml::Value::Array(a)) => {
+                a.iter().map(|v| slots.arg(v)).collect::<Result<_, _>>()?
+            }
             Some(_) => return Err(SchedError::Action("dbus args must be a list".into())),
         };
         DBusOp::Method {
@@ -69,7 +75,8 @@ pub fn build_call(action: &toml::Table, slots: &Slots) -> Result<DBusCall, Sched
                 DBusOp::Set { property, value }
             }
         } else if let Some(d) = action.get("delta") {
-            let delta = as_f64(&slots.value(d)?).ok_or_else(|| SchedError::Action("delta is not a number".into()))?;
+            let delta = as_f64(&slots.value(d)?)
+                .ok_or_else(|| SchedError::Action("delta is not a number".into()))?;
             let sign = match action.get("sign") {
                 Some(s) => as_f64(&slots.value(s)?).unwrap_or(1.0),
                 None => 1.0,
@@ -83,10 +90,14 @@ pub fn build_call(action: &toml::Table, slots: &Slots) -> Result<DBusCall, Sched
                 max,
             }
         } else {
-            return Err(SchedError::Action(format!("dbus property {property} without value or delta")));
+            return Err(SchedError::Action(format!(
+                "dbus property {property} without value or delta"
+            )));
         }
     } else {
-        return Err(SchedError::Action("dbus action needs method or property".into()));
+        return Err(SchedError::Action(
+            "dbus action needs method or property".into(),
+        ));
     };
     Ok(DBusCall {
         bus,
@@ -110,11 +121,17 @@ impl<V: Vehicle> Scheduler<V> {
         // A name to look up in the phone book, when the number was not said.
         let mut values = slots.values.clone();
         if let Some(tpl) = action.get("lookup").and_then(|l| l.as_str()) {
-            let into = action.get("lookup_slot").and_then(|l| l.as_str()).unwrap_or("number");
+            let into = action
+                .get("lookup_slot")
+                .and_then(|l| l.as_str())
+                .unwrap_or("number");
             if !values.contains_key(into) {
                 let name = slots.expand_lenient(tpl, false).map_err(fail)?;
                 if name.trim().is_empty() {
-                    return Err(Stop::failed(format!("neither {into} nor a name to look up"), reply::missing(zh, into)));
+                    return Err(Stop::failed(
+                        format!("neither {into} nor a name to look up"),
+                        reply::missing(zh, into),
+                    ));
                 }
                 match self.phonebook.lookup(&name) {
                     Some(c) => {
@@ -122,7 +139,10 @@ impl<V: Vehicle> Scheduler<V> {
                     }
                     None => {
                         return Err(Stop::failed(
-                            format!("{name:?} is not in the phone book ({} contacts)", self.phonebook.len()),
+                            format!(
+                                "{name:?} is not in the phone book ({} contacts)",
+                                self.phonebook.len()
+                            ),
                             reply::not_in_contacts(zh, &name),
                         ))
                     }
@@ -137,7 +157,10 @@ impl<V: Vehicle> Scheduler<V> {
         let call = build_call(action, &slots).map_err(fail)?;
         if !permissions::dbus_allowed(&plugin.manifest.permissions.dbus, &call.service) {
             return Err(Stop::refused(
-                format!("plugin {} may not call D-Bus service {}", plugin.manifest.plugin.name, call.service),
+                format!(
+                    "plugin {} may not call D-Bus service {}",
+                    plugin.manifest.plugin.name, call.service
+                ),
                 reply::cannot(zh),
             ));
         }
@@ -148,7 +171,7 @@ impl<V: Vehicle> Scheduler<V> {
             ));
         };
         let done = dbus.call(&call).await.map_err(|e| fail(e.into()))?;
-        tracing::info!(target_ = %done.target(), args = %Value::from(done.args.clone()), "d-bus action");
+        tracing::info!(call = %done.target(), args = ?done.args, "d-bus action");
         Ok((
             vec![ActionRecord {
                 kind: "dbus".into(),
@@ -176,7 +199,10 @@ mod tests {
     }
 
     fn call(action: &str, values: &[(&str, SlotValue)]) -> Result<DBusCall, SchedError> {
-        let values: BTreeMap<String, SlotValue> = values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let values: BTreeMap<String, SlotValue> = values
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         let def = intent();
         let types: BTreeMap<String, SlotType> = BTreeMap::new();
         let slots = Slots {
@@ -220,8 +246,13 @@ args = ["cabinvoice-media:play?source={source.uri}&query={query}"]"#,
             &[("query", SlotValue::Str("some jazz".into()))],
         )
         .unwrap();
-        let DBusOp::Method { args, .. } = c.op else { panic!() };
-        assert_eq!(args, vec![json!("cabinvoice-media:play?source=&query=some%20jazz")]);
+        let DBusOp::Method { args, .. } = c.op else {
+            panic!()
+        };
+        assert_eq!(
+            args,
+            vec![json!("cabinvoice-media:play?source=&query=some%20jazz")]
+        );
         assert_eq!(c.bus, None);
     }
 
@@ -235,7 +266,11 @@ scale = 0.01
 min = 0
 max = 1
 "#;
-        let c = call(&format!("{base}value = \"{{value}}\""), &[("value", SlotValue::Num(30.0))]).unwrap();
+        let c = call(
+            &format!("{base}value = \"{{value}}\""),
+            &[("value", SlotValue::Num(30.0))],
+        )
+        .unwrap();
         assert_eq!(
             c.op,
             DBusOp::Set {
@@ -266,6 +301,6 @@ max = 1
                 fallback: Some(0.5)
             }
         );
-        assert!(call(&format!("{base}"), &[]).is_err());
+        assert!(call(base, &[]).is_err());
     }
 }

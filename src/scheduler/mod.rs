@@ -158,7 +158,13 @@ impl<V: Vehicle> Scheduler<V> {
         &self.vehicle
     }
 
-    fn outcome(&self, intent: &Intent, status: Status, reply: String, reason: Option<String>) -> Outcome {
+    fn outcome(
+        &self,
+        intent: &Intent,
+        status: Status,
+        reply: String,
+        reason: Option<String>,
+    ) -> Outcome {
         Outcome {
             intent: intent.intent.clone(),
             status,
@@ -174,12 +180,22 @@ impl<V: Vehicle> Scheduler<V> {
         let zh = intent.lang == "zh";
         match intent.intent.as_str() {
             "none" => {
-                return self.outcome(&intent, Status::NotUnderstood, reply::not_understood(zh), None)
+                return self.outcome(
+                    &intent,
+                    Status::NotUnderstood,
+                    reply::not_understood(zh),
+                    None,
+                )
             }
             "dialog.confirm" => {
                 return match self.take_pending() {
                     Some(p) => Box::pin(self.execute(p.intent)).await,
-                    None => self.outcome(&intent, Status::NotUnderstood, reply::nothing_pending(zh), None),
+                    None => self.outcome(
+                        &intent,
+                        Status::NotUnderstood,
+                        reply::nothing_pending(zh),
+                        None,
+                    ),
                 }
             }
             "dialog.deny" | "dialog.cancel" => {
@@ -194,7 +210,12 @@ impl<V: Vehicle> Scheduler<V> {
             _ => {}
         }
         let Some((_, def)) = self.reg.intent(&intent.intent) else {
-            return self.outcome(&intent, Status::NotUnderstood, reply::not_understood(zh), Some(format!("no plugin serves {}", intent.intent)));
+            return self.outcome(
+                &intent,
+                Status::NotUnderstood,
+                reply::not_understood(zh),
+                Some(format!("no plugin serves {}", intent.intent)),
+            );
         };
         // Validate before asking for a confirmation, so the question is never wrong.
         if let Err((reason, said)) = self.check(&intent, def) {
@@ -225,20 +246,28 @@ impl<V: Vehicle> Scheduler<V> {
         };
         for (name, v) in &intent.slots {
             let Some(sdef) = def.slots.get(name) else {
-                return Err((format!("slot {name} is not part of {}", intent.intent), reply::cannot(zh)));
+                return Err((
+                    format!("slot {name} is not part of {}", intent.intent),
+                    reply::cannot(zh),
+                ));
             };
-            if let (Some(SlotType::Number { min, max, .. }), SlotValue::Num(n)) = (plugin.types.get(&sdef.ty), v) {
+            if let (Some(SlotType::Number { min, max, .. }), SlotValue::Num(n)) =
+                (plugin.types.get(&sdef.ty), v)
+            {
                 if (*n < *min || *n > *max) && self.safety.out_of_range == "refuse" {
-                        return Err((
-                            format!("{name} = {n} is outside {min}..{max}"),
-                            reply::out_of_range(zh, *n, *min, *max),
-                        ));
-                    }
+                    return Err((
+                        format!("{name} = {n} is outside {min}..{max}"),
+                        reply::out_of_range(zh, *n, *min, *max),
+                    ));
+                }
             }
         }
         for (name, sdef) in &def.slots {
             if sdef.required && sdef.default.is_none() && !intent.slots.contains_key(name) {
-                return Err((format!("required slot {name} missing"), reply::missing(zh, name)));
+                return Err((
+                    format!("required slot {name} missing"),
+                    reply::missing(zh, name),
+                ));
             }
         }
         let speed = self
@@ -248,11 +277,19 @@ impl<V: Vehicle> Scheduler<V> {
             .and_then(as_f64)
             .unwrap_or(0.0);
         if speed > 0.0 && self.safety.refuse_while_moving.contains(&intent.intent) {
-            return Err((format!("refused while moving ({speed} km/h)"), reply::moving(zh)));
-        }
-        if speed > self.safety.max_open_speed_kmh && self.safety.limit_at_speed.contains(&intent.intent) {
             return Err((
-                format!("refused above {} km/h ({speed} km/h)", self.safety.max_open_speed_kmh),
+                format!("refused while moving ({speed} km/h)"),
+                reply::moving(zh),
+            ));
+        }
+        if speed > self.safety.max_open_speed_kmh
+            && self.safety.limit_at_speed.contains(&intent.intent)
+        {
+            return Err((
+                format!(
+                    "refused above {} km/h ({speed} km/h)",
+                    self.safety.max_open_speed_kmh
+                ),
                 reply::too_fast(zh, self.safety.max_open_speed_kmh),
             ));
         }
@@ -262,8 +299,17 @@ impl<V: Vehicle> Scheduler<V> {
     /// Runs the plugin's action for an intent that passed every check.
     async fn execute(&mut self, mut intent: Intent) -> Outcome {
         let zh = intent.lang == "zh";
-        let Some((plugin, def)) = self.reg.intent(&intent.intent).map(|(p, d)| (p.clone(), d.clone())) else {
-            return self.outcome(&intent, Status::NotUnderstood, reply::not_understood(zh), None);
+        let Some((plugin, def)) = self
+            .reg
+            .intent(&intent.intent)
+            .map(|(p, d)| (p.clone(), d.clone()))
+        else {
+            return self.outcome(
+                &intent,
+                Status::NotUnderstood,
+                reply::not_understood(zh),
+                None,
+            );
         };
         // Fill defaults and clamp (when configured) before acting.
         for (name, sdef) in &def.slots {
@@ -306,7 +352,10 @@ impl<V: Vehicle> Scheduler<V> {
         let Some(action) = &def.action else {
             return Ok((Vec::new(), None));
         };
-        let kind = action.get("kind").and_then(|k| k.as_str()).unwrap_or("none");
+        let kind = action
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or("none");
         let slots = Slots {
             values: &intent.slots,
             intent: def,
@@ -322,8 +371,13 @@ impl<V: Vehicle> Scheduler<V> {
                 // Resolve everything first: all or nothing.
                 let mut ops: Vec<(String, Value)> = Vec::new();
                 for set in sets {
-                    let t = set.as_table().ok_or_else(|| fail(SchedError::Action("set entry is not a table".into())))?;
-                    let path_tpl = t.get("path").and_then(|p| p.as_str()).ok_or_else(|| fail(SchedError::Action("set entry without path".into())))?;
+                    let t = set.as_table().ok_or_else(|| {
+                        fail(SchedError::Action("set entry is not a table".into()))
+                    })?;
+                    let path_tpl = t
+                        .get("path")
+                        .and_then(|p| p.as_str())
+                        .ok_or_else(|| fail(SchedError::Action("set entry without path".into())))?;
                     // An entry that needs a slot the user did not give is skipped
                     // ("fan up" has no level; "blue" has no brightness).
                     let paths = match slots.expand(path_tpl) {
@@ -337,7 +391,10 @@ impl<V: Vehicle> Scheduler<V> {
                         };
                         if !permissions::vss_allowed(&plugin.manifest.permissions.vss, &path) {
                             return Err(Stop::refused(
-                                format!("plugin {} may not actuate {path}", plugin.manifest.plugin.name),
+                                format!(
+                                    "plugin {} may not actuate {path}",
+                                    plugin.manifest.plugin.name
+                                ),
                                 reply::cannot(zh),
                             ));
                         }
@@ -345,11 +402,18 @@ impl<V: Vehicle> Scheduler<V> {
                     }
                 }
                 if ops.is_empty() {
-                    return Err(Stop::failed(format!("{}: nothing to actuate for these slots", intent.intent), reply::missing(zh, "value")));
+                    return Err(Stop::failed(
+                        format!("{}: nothing to actuate for these slots", intent.intent),
+                        reply::missing(zh, "value"),
+                    ));
                 }
                 let mut records = Vec::new();
                 for (path, value) in ops {
-                    let payload = self.vehicle.actuate(&path, value).await.map_err(|e| fail(e.into()))?;
+                    let payload = self
+                        .vehicle
+                        .actuate(&path, value)
+                        .await
+                        .map_err(|e| fail(e.into()))?;
                     records.push(ActionRecord {
                         kind: "mqtt".into(),
                         target: path,
@@ -364,12 +428,21 @@ impl<V: Vehicle> Scheduler<V> {
                 let paths = match action.get("path").and_then(|p| p.as_str()) {
                     Some(tpl) => slots.expand(tpl).map_err(fail)?,
                     None => {
-                        let attr = action.get("attr").and_then(|a| a.as_str()).unwrap_or("signal");
-                        let slot = action.get("slot").and_then(|a| a.as_str()).unwrap_or("signal");
+                        let attr = action
+                            .get("attr")
+                            .and_then(|a| a.as_str())
+                            .unwrap_or("signal");
+                        let slot = action
+                            .get("slot")
+                            .and_then(|a| a.as_str())
+                            .unwrap_or("signal");
                         slots.lookup(&format!("{slot}.{attr}")).map_err(fail)?
                     }
                 };
-                if let Some(p) = paths.iter().find(|p| !permissions::vss_allowed(&plugin.manifest.permissions.vss, p)) {
+                if let Some(p) = paths
+                    .iter()
+                    .find(|p| !permissions::vss_allowed(&plugin.manifest.permissions.vss, p))
+                {
                     return Err(Stop::refused(
                         format!("plugin {} may not read {p}", plugin.manifest.plugin.name),
                         reply::cannot(zh),
@@ -385,29 +458,47 @@ impl<V: Vehicle> Scheduler<V> {
                     })
                     .collect();
                 if shown.is_empty() {
-                    return Err(Stop::failed(format!("no vehicle state for {}", paths.join(", ")), reply::unknown_state(zh)));
+                    return Err(Stop::failed(
+                        format!("no vehicle state for {}", paths.join(", ")),
+                        reply::unknown_state(zh),
+                    ));
                 }
                 // Four equal tyre pressures are one number.
                 if shown.iter().all(|v| *v == shown[0]) {
                     shown.truncate(1);
                 }
-                let unit = match action.get(if zh { "unit_zh" } else { "unit_en" }).and_then(|u| u.as_str()) {
+                let unit = match action
+                    .get(if zh { "unit_zh" } else { "unit_en" })
+                    .and_then(|u| u.as_str())
+                {
                     Some(tpl) => slots.expand_lenient(tpl, false).map_err(fail)?,
                     None => String::new(),
                 };
-                let sep = if unit.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && !zh { " " } else { "" };
+                let sep = if unit.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && !zh {
+                    " "
+                } else {
+                    ""
+                };
                 let answer = format!("{}{sep}{unit}", shown.join(if zh { "、" } else { ", " }));
                 Ok((Vec::new(), Some(answer)))
             }
             "dbus" => self.run_dbus(plugin, action, &slots, zh).await,
-            other => Err(Stop::failed(format!("action kind {other:?} is not available"), reply::unavailable(zh))),
+            other => Err(Stop::failed(
+                format!("action kind {other:?} is not available"),
+                reply::unavailable(zh),
+            )),
         }
     }
 
     /// The value of one `set` entry: absolute (`value`) or relative (`delta`).
     fn set_value(&self, slots: &Slots, t: &toml::Table, path: &str) -> Result<Value, SchedError> {
-        let scale = t.get("scale").and_then(|s| s.as_float().or(s.as_integer().map(|i| i as f64)));
-        let bound = |k: &str| t.get(k).and_then(|s| s.as_float().or(s.as_integer().map(|i| i as f64)));
+        let scale = t
+            .get("scale")
+            .and_then(|s| s.as_float().or(s.as_integer().map(|i| i as f64)));
+        let bound = |k: &str| {
+            t.get(k)
+                .and_then(|s| s.as_float().or(s.as_integer().map(|i| i as f64)))
+        };
         let clamp = |v: f64| {
             let v = bound("min").map_or(v, |m| v.max(m));
             bound("max").map_or(v, |m| v.min(m))
@@ -421,21 +512,34 @@ impl<V: Vehicle> Scheduler<V> {
             });
         }
         if let Some(d) = t.get("delta") {
-            let delta = as_f64(&slots.value(d)?).ok_or_else(|| SchedError::Action("delta is not a number".into()))?;
+            let delta = as_f64(&slots.value(d)?)
+                .ok_or_else(|| SchedError::Action("delta is not a number".into()))?;
             let sign = match t.get("sign") {
                 Some(s) => as_f64(&slots.value(s)?).unwrap_or(1.0),
                 None => 1.0,
             };
             let base = bound("base").unwrap_or(0.0);
-            let current = self.vehicle.state(path).as_ref().and_then(as_f64).unwrap_or(base);
+            let current = self
+                .vehicle
+                .state(path)
+                .as_ref()
+                .and_then(as_f64)
+                .unwrap_or(base);
             let step = delta * sign * scale.unwrap_or(1.0);
             return Ok(num(clamp(current + step)));
         }
-        Err(SchedError::Action(format!("set entry for {path} has neither value nor delta")))
+        Err(SchedError::Action(format!(
+            "set entry for {path} has neither value nor delta"
+        )))
     }
 }
 
 /// Slot values as JSON (for events).
 pub fn slots_json(slots: &BTreeMap<String, SlotValue>) -> Value {
-    Value::Object(slots.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+    Value::Object(
+        slots
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect(),
+    )
 }

@@ -66,20 +66,32 @@ impl Phonebook {
                     })
                 }
                 "END" if value.eq_ignore_ascii_case("VCARD") => {
-                    if let Some(c) = cur.take().filter(|c| !c.number.is_empty() && !c.names.is_empty()) {
+                    if let Some(c) = cur
+                        .take()
+                        .filter(|c| !c.number.is_empty() && !c.names.is_empty())
+                    {
                         contacts.push(c);
                     }
                 }
                 "FN" | "NICKNAME" => {
                     if let Some(c) = cur.as_mut() {
-                        c.names.extend(value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from));
+                        c.names.extend(
+                            value
+                                .split(',')
+                                .map(str::trim)
+                                .filter(|s| !s.is_empty())
+                                .map(String::from),
+                        );
                     }
                 }
                 "N" => {
                     if let Some(c) = cur.as_mut() {
                         // N:Family;Given;... -> "Given Family" and, for Chinese, "FamilyGiven".
                         let parts: Vec<&str> = value.split(';').map(str::trim).collect();
-                        let (family, given) = (parts.first().copied().unwrap_or(""), parts.get(1).copied().unwrap_or(""));
+                        let (family, given) = (
+                            parts.first().copied().unwrap_or(""),
+                            parts.get(1).copied().unwrap_or(""),
+                        );
                         if !family.is_empty() || !given.is_empty() {
                             c.names.push(format!("{given} {family}").trim().to_string());
                             c.names.push(format!("{family}{given}"));
@@ -89,7 +101,10 @@ impl Phonebook {
                 "TEL" => {
                     if let Some(c) = cur.as_mut().filter(|c| c.number.is_empty()) {
                         let v = value.strip_prefix("tel:").unwrap_or(value);
-                        c.number = v.chars().filter(|ch| ch.is_ascii_digit() || *ch == '+').collect();
+                        c.number = v
+                            .chars()
+                            .filter(|ch| ch.is_ascii_digit() || *ch == '+')
+                            .collect();
                     }
                 }
                 _ => {}
@@ -118,7 +133,11 @@ impl Phonebook {
         if want.is_empty() {
             return None;
         }
-        let hit = |w: &str| self.contacts.iter().find(|c| c.names.iter().any(|n| norm(n) == w));
+        let hit = |w: &str| {
+            self.contacts
+                .iter()
+                .find(|c| c.names.iter().any(|n| norm(n) == w))
+        };
         hit(&want).or_else(|| want_short.as_deref().and_then(hit))
     }
 }

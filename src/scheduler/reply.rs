@@ -50,10 +50,18 @@ pub fn render(
 }
 
 pub fn not_understood(zh: bool) -> String {
-    pick(zh, "Sorry, I can't help with that.", "抱歉，这个我还帮不了你。")
+    pick(
+        zh,
+        "Sorry, I can't help with that.",
+        "抱歉，这个我还帮不了你。",
+    )
 }
 pub fn nothing_pending(zh: bool) -> String {
-    pick(zh, "There is nothing to confirm.", "现在没有需要确认的操作。")
+    pick(
+        zh,
+        "There is nothing to confirm.",
+        "现在没有需要确认的操作。",
+    )
 }
 pub fn cancelled(zh: bool) -> String {
     pick(zh, "OK, cancelled.", "好的，已取消。")
@@ -71,7 +79,11 @@ pub fn confirm_question(zh: bool, intent: &str) -> String {
     }
 }
 pub fn cannot(zh: bool) -> String {
-    pick(zh, "Sorry, I'm not allowed to do that.", "抱歉，这个操作不被允许。")
+    pick(
+        zh,
+        "Sorry, I'm not allowed to do that.",
+        "抱歉，这个操作不被允许。",
+    )
 }
 pub fn out_of_range(zh: bool, v: f64, min: f64, max: f64) -> String {
     if zh {
@@ -88,7 +100,11 @@ pub fn missing(zh: bool, slot: &str) -> String {
     }
 }
 pub fn moving(zh: bool) -> String {
-    pick(zh, "I can't do that while the car is moving.", "车辆行驶中，不能执行这个操作。")
+    pick(
+        zh,
+        "I can't do that while the car is moving.",
+        "车辆行驶中，不能执行这个操作。",
+    )
 }
 pub fn too_fast(zh: bool, limit: f64) -> String {
     if zh {
@@ -101,10 +117,18 @@ pub fn failed(zh: bool) -> String {
     pick(zh, "Sorry, that didn't work.", "抱歉，操作没有成功。")
 }
 pub fn unknown_state(zh: bool) -> String {
-    pick(zh, "Sorry, I don't know that right now.", "抱歉，暂时获取不到这个信息。")
+    pick(
+        zh,
+        "Sorry, I don't know that right now.",
+        "抱歉，暂时获取不到这个信息。",
+    )
 }
 pub fn unavailable(zh: bool) -> String {
-    pick(zh, "Sorry, that function isn't available.", "抱歉，这个功能暂不可用。")
+    pick(
+        zh,
+        "Sorry, that function isn't available.",
+        "抱歉，这个功能暂不可用。",
+    )
 }
 pub fn not_in_contacts(zh: bool, name: &str) -> String {
     if zh {
