@@ -133,6 +133,15 @@ fn radio_and_navigation_intents_in_both_languages() {
             json!([101.7, "fm"]),
         );
     }
+    // The tuner refuses a frequency outside the band: a failure with its error.
+    let t = rig.run_text("tune to 200 FM");
+    assert_eq!(t.status(), "failed", "{}", t.show());
+    assert!(
+        t.reason()
+            .contains("org.cabinvoice.Radio1.Error.InvalidFrequency"),
+        "{}",
+        t.show()
+    );
     for (text, dest) in [
         ("take me to the airport", "the airport"),
         ("导航去首都机场", "首都机场"),

@@ -156,11 +156,19 @@ impl PlayerRoot {
 
 struct Radio {
     log: Log,
+    frequency: f64,
+    band: String,
+}
+
+#[derive(Debug, zbus::DBusError)]
+#[zbus(prefix = "org.cabinvoice.Radio1.Error")]
+enum RadioError {
+    InvalidFrequency(String),
 }
 
 #[interface(name = "org.cabinvoice.Radio1")]
 impl Radio {
-    async fn tune(&self, frequency: f64, band: String) -> zbus::fdo::Result<()> {
+    async fn tune(&mut self, frequency: f64, band: String) -> Result<(), RadioError> {
         self.log.push(
             RADIO,
             "org.cabinvoice.Radio1.Tune",
@@ -169,7 +177,32 @@ impl Radio {
         if (frequency - HANGING_FREQUENCY).abs() < 1e-9 {
             tokio::time::sleep(Duration::from_secs(30)).await;
         }
+        let band = match band.as_str() {
+            "" if frequency <= 108.0 => "fm",
+            "" => "am",
+            b => b,
+        };
+        let ok = match band {
+            "fm" => (87.5..=108.0).contains(&frequency),
+            "am" => (520.0..=1710.0).contains(&frequency),
+            _ => false,
+        };
+        if !ok {
+            return Err(RadioError::InvalidFrequency(format!(
+                "{frequency} is not on the {band} band"
+            )));
+        }
+        self.frequency = frequency;
+        self.band = band.to_string();
         Ok(())
+    }
+    #[zbus(property)]
+    fn frequency(&self) -> f64 {
+        self.frequency
+    }
+    #[zbus(property)]
+    fn band(&self) -> String {
+        self.band.clone()
     }
 }
 
@@ -403,9 +436,14 @@ async fn build(
         );
     }
     if opts.radio {
+        let radio = Radio {
+            log: log.clone(),
+            frequency: 98.0,
+            band: "fm".into(),
+        };
         conns.push(
             Builder::address(addr)
-                .serve_at(RADIO_PATH, Radio { log: log.clone() })
+                .serve_at(RADIO_PATH, radio)
                 .name(RADIO)
                 .build()
                 .await?,
