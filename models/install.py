@@ -154,6 +154,15 @@ def stat_key(path: Path) -> list:
     return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
+def committed_fix(entry: dict) -> str | None:
+    """Committed files (the intent model) are restored from git, not rebuilt."""
+    if not entry.get("committed"):
+        return None
+    f = rel(MODELS_DIR / entry["file"])
+    return (f"git checkout -- {f}; after retraining on purpose, python3 models/nlu/train.py "
+            f"records the new sha256 in models.toml itself")
+
+
 def verify(entry: dict, stamps: dict, trust_stamps: bool) -> bool:
     """True if the file is present and correct; False if missing; raises on a wrong file."""
     path = MODELS_DIR / entry["file"]
@@ -164,10 +173,10 @@ def verify(entry: dict, stamps: dict, trust_stamps: bool) -> bool:
     if trust_stamps and stamp == key + [entry["sha256"]]:
         return True
     if path.stat().st_size != entry["size"]:
-        raise mismatch(path, entry["sha256"], sha256_file(path), entry["size"])
+        raise mismatch(path, entry["sha256"], sha256_file(path), entry["size"], fix=committed_fix(entry))
     actual = sha256_file(path)
     if actual != entry["sha256"]:
-        raise mismatch(path, entry["sha256"], actual, entry["size"])
+        raise mismatch(path, entry["sha256"], actual, entry["size"], fix=committed_fix(entry))
     stamps[entry["file"]] = key + [actual]
     return True
 
@@ -290,6 +299,11 @@ class Sources:
 def build(entry: dict, sources: Sources, check: bool = True) -> tuple[str, int]:
     """Build one entry into place; with check, only a file matching models.toml is kept."""
     out = MODELS_DIR / entry["file"]
+    if entry.get("committed"):  # in the repository, nothing to build
+        if not out.is_file():
+            raise InstallError(f"missing: {rel(out)} is committed to the repository, not downloaded\n"
+                               f"  fix: {committed_fix(entry)}")
+        return sha256_file(out), out.stat().st_size
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.new")
     names, members = as_list(entry["source"]), as_list(entry["source_path"])

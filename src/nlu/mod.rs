@@ -3,10 +3,13 @@
 //! Routing: the grammar fast path compiled from the plugins' sentences answers
 //! first; what it misses is `none` (a polite "I can't do that") rather than a guess.
 
+pub mod features;
 pub mod fuzzy;
 pub mod grammar;
+pub mod model;
 pub mod normalize;
 pub mod numbers;
+pub mod spot;
 pub mod template;
 
 use serde::Serialize;
@@ -19,6 +22,8 @@ pub use grammar::Grammar;
 pub enum NluError {
     #[error("grammar: {at}: {msg}")]
     Grammar { at: String, msg: String },
+    #[error("intent model: {file}: {msg}")]
+    Model { file: String, msg: String },
 }
 
 /// A slot value: a number (already normalised) or a string.
