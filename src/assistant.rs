@@ -140,8 +140,13 @@ impl<R: Recognizer> Assistant<R> {
             let ev = Event::new(
                 "action",
                 self.turn,
-                json!({"intent": outcome.intent, "kind": a.kind, "target": a.target,
-                       "topic": self.bus.topics().actuate(&a.target), "payload": a.payload}),
+                if a.kind == "mqtt" {
+                    json!({"intent": outcome.intent, "kind": a.kind, "target": a.target,
+                           "topic": self.bus.topics().actuate(&a.target), "payload": a.payload})
+                } else {
+                    json!({"intent": outcome.intent, "kind": a.kind, "target": a.target,
+                           "payload": a.payload})
+                },
                 &timings,
             );
             self.emit(ev).await;
@@ -191,7 +196,11 @@ fn human(ev: &Event) -> String {
         ),
         "action" => format!(
             "actuated   {} {}",
-            s("topic"),
+            if d.get("topic").is_some() {
+                s("topic")
+            } else {
+                s("target")
+            },
             d.get("payload").map(|v| v.to_string()).unwrap_or_default()
         ),
         "reply" => format!("reply      [{}] {}", s("status"), s("text")),

@@ -147,6 +147,9 @@ fn window_and_sunroof_intents_in_both_languages() {
 fn trunk_wiper_and_door_intents_in_both_languages() {
     // Confirmation is covered in tests/safety.rs; here the intents act at once.
     let mut rig = Rig::new(None, "[safety]\nconfirm = []\n");
+    // Parked: the trunk and door gates need a known speed of 0.
+    rig.sub
+        .publish("cabin/state/Vehicle.Speed", br#"{"value": 0}"#, true);
     for text in ["open the trunk", "打开后备箱"] {
         expect(
             &mut rig,

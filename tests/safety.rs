@@ -129,6 +129,9 @@ fn the_speed_gate_holds_for_a_command_handled_right_after_start() {
 fn unlock_and_trunk_need_a_spoken_confirmation() {
     let mut rig = Rig::new(None, "");
     let mut events = Subscriber::new(rig.broker.port, "cabin/assistant/events");
+    // Parked (the gates need a known speed of 0).
+    rig.sub
+        .publish("cabin/state/Vehicle.Speed", br#"{"value": 0}"#, true);
     let mut server = start_server(&rig);
     let mark = rig.sub.drain().len();
     let (_, r) = say(&rig, &mut server, "unlock the doors");
@@ -207,6 +210,9 @@ fn unlock_and_trunk_need_a_spoken_confirmation() {
 #[test]
 fn a_confirmation_expires_after_the_timeout() {
     let mut rig = Rig::new(None, "[safety]\nconfirm_timeout_s = 1\n");
+    // Parked (the gates need a known speed of 0).
+    rig.sub
+        .publish("cabin/state/Vehicle.Speed", br#"{"value": 0}"#, true);
     let mut server = start_server(&rig);
     let mark = rig.sub.drain().len();
     let (_, r) = say(&rig, &mut server, "unlock the doors");
@@ -392,4 +398,17 @@ fn malformed_vehicle_state_is_ignored_and_the_next_command_works() {
     let (_, r) = say(&rig, &mut server, "turn on the AC");
     assert_eq!(r["status"], "done", "{r}");
     assert!(server.child.try_wait().unwrap().is_none(), "still running");
+}
+
+#[test]
+fn trunk_and_unlock_refused_when_speed_is_unknown() {
+    // No Vehicle.Speed on the bus: the car may be moving, so the gates stay shut.
+    let mut rig = Rig::new(None, "[safety]\nconfirm = []\n");
+    for text in ["open the trunk", "解锁车门"] {
+        let t = rig.run_text(text);
+        assert_eq!(t.code, 0, "{}", t.show());
+        assert_eq!(t.status(), "refused", "{}", t.show());
+        assert!(t.reason().contains("speed unknown"), "{}", t.show());
+        assert!(t.mqtt.is_empty(), "nothing actuated: {}", t.show());
+    }
 }

@@ -1,1 +1,3 @@
-fn main(){}
+fn main() {
+    eprintln!("cabin-voice hw-test: see docs (bench binaries: nlu-bench)");
+}

@@ -13,6 +13,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, watch};
 
+/// Largest MQTT packet accepted or sent.
+pub const MAX_PACKET_BYTES: usize = 256 * 1024;
 /// Capacity of the request queue between callers and the event loop.
 pub const REQUEST_CAPACITY: usize = 64;
 /// Capacity of the channel of incoming non-state messages (e.g. `say`).
@@ -65,6 +67,8 @@ impl MqttBus {
         let mut opts = MqttOptions::new(client_id, cfg.host.clone(), cfg.port);
         opts.set_keep_alive(Duration::from_secs(cfg.keep_alive_s.max(5)));
         opts.set_clean_session(true);
+        // Vehicle state and events can exceed rumqttc's 10 KiB default.
+        opts.set_max_packet_size(MAX_PACKET_BYTES, MAX_PACKET_BYTES);
         let (client, eventloop) = AsyncClient::new(opts, REQUEST_CAPACITY);
         let topics = Topics::new(&cfg.prefix);
         let state: StateCache = Arc::default();

@@ -7,7 +7,7 @@
 use pinyin::ToPinyin;
 
 /// The phonetic key of a character: folded toneless pinyin, packed in 8 bytes.
-type Key = [u8; 8];
+pub type Key = [u8; 8];
 
 /// Compares units by sound.
 #[derive(Debug, Default)]
@@ -19,7 +19,7 @@ impl Phonetic {
     }
 
     /// The key of a one-character CJK unit.
-    fn key(unit: &str) -> Option<Key> {
+    pub fn key(unit: &str) -> Option<Key> {
         let mut it = unit.chars();
         let c = it.next()?;
         if it.next().is_some() {

@@ -7,13 +7,14 @@
 //! free-text units a little against it, fuzzy matches against it); the best match
 //! over all sentences wins.
 
-use super::fuzzy::Phonetic;
+use super::fuzzy::{Key, Phonetic};
 use super::normalize::{self, MAX_UNITS};
 use super::numbers::{self, NumKind};
 use super::template::{self, Tpl};
 use super::{Intent, NluError, SlotValue};
 use crate::plugin::{Registry, SlotType};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// Fillers skipped anywhere, before the plugins' own (`[fillers]` in types.toml).
@@ -109,12 +110,13 @@ const MAX_STATES: usize = 256;
 
 #[derive(Debug)]
 enum Node {
-    Lit(String),
+    /// A literal unit and its sound key (Chinese characters only).
+    Lit(String, Option<Key>),
     Seq(Vec<Node>),
     Alt(Vec<Node>),
     Opt(Box<Node>),
-    Slot(String, Arc<CType>),
-    Fixed(String, SlotValue),
+    Slot(Arc<str>, Arc<CType>),
+    Fixed(Arc<str>, SlotValue),
 }
 
 #[derive(Debug)]
@@ -125,9 +127,60 @@ enum CType {
         integer: bool,
         percent: bool,
     },
-    Enum(Vec<(String, Node)>),
+    Enum(EnumIndex),
     Text,
     Digits,
+}
+
+/// Enum synonyms, indexed by their first unit (and its sound) so a slot only
+/// tries the synonyms that can start at a position.
+#[derive(Debug, Default)]
+struct EnumIndex {
+    syns: Vec<(String, Node)>,
+    by_first: HashMap<String, Vec<usize>>,
+    by_key: HashMap<Key, Vec<usize>>,
+    /// Synonyms that do not start with a plain literal: always tried.
+    others: Vec<usize>,
+}
+
+impl EnumIndex {
+    fn new(syns: Vec<(String, Node)>) -> Self {
+        let mut ix = EnumIndex::default();
+        for (i, (_, n)) in syns.iter().enumerate() {
+            let first = match n {
+                Node::Lit(..) => Some(n),
+                Node::Seq(v) => v.first().filter(|f| matches!(f, Node::Lit(..))),
+                _ => None,
+            };
+            match first {
+                Some(Node::Lit(u, k)) => {
+                    ix.by_first.entry(u.clone()).or_default().push(i);
+                    if let Some(k) = k {
+                        ix.by_key.entry(*k).or_default().push(i);
+                    }
+                }
+                _ => ix.others.push(i),
+            }
+        }
+        ix.syns = syns;
+        ix
+    }
+
+    /// Synonym indices that may match at a unit (exactly or by sound).
+    fn candidates(&self, unit: &str, key: Option<&Key>, fuzzy: bool, out: &mut Vec<usize>) {
+        out.clear();
+        out.extend_from_slice(&self.others);
+        if let Some(v) = self.by_first.get(unit) {
+            out.extend_from_slice(v);
+        }
+        if fuzzy {
+            if let Some(v) = key.and_then(|k| self.by_key.get(k)) {
+                out.extend_from_slice(v);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
 }
 
 #[derive(Debug)]
@@ -135,8 +188,8 @@ struct Rule {
     intent: Arc<str>,
     lang: &'static str,
     node: Node,
-    /// Literal units every match needs: a cheap pre-filter.
-    required: Vec<String>,
+    /// Literal units every match needs (with their sound keys): a cheap pre-filter.
+    required: Vec<(String, Option<Key>)>,
 }
 
 /// The compiled grammar of all loaded plugins.
@@ -144,12 +197,19 @@ struct Rule {
 pub struct Grammar {
     rules: Vec<Rule>,
     fillers: Vec<Vec<String>>,
-    phonetic: Phonetic,
+}
+
+/// Slots bound so far: a shared list, so cloning a state is cheap.
+#[derive(Debug)]
+struct Bound {
+    name: Arc<str>,
+    value: SlotValue,
+    next: Option<Rc<Bound>>,
 }
 
 #[derive(Clone, Debug, Default)]
 struct St {
-    slots: Vec<(String, SlotValue)>,
+    slots: Option<Rc<Bound>>,
     score: i32,
     fuzzy: u8,
     /// Units matched by literals (exactly or by sound).
@@ -157,14 +217,39 @@ struct St {
 }
 
 impl St {
-    fn with_slot(&self, name: &str, v: SlotValue, score: i32) -> Option<St> {
-        if self.slots.iter().any(|(n, _)| n == name) {
+    fn has(&self, name: &str) -> bool {
+        let mut cur = self.slots.as_deref();
+        while let Some(b) = cur {
+            if &*b.name == name {
+                return true;
+            }
+            cur = b.next.as_deref();
+        }
+        false
+    }
+
+    fn with_slot(&self, name: &Arc<str>, v: SlotValue, score: i32) -> Option<St> {
+        if self.has(name) {
             return None;
         }
         let mut s = self.clone();
-        s.slots.push((name.to_string(), v));
+        s.slots = Some(Rc::new(Bound {
+            name: name.clone(),
+            value: v,
+            next: self.slots.clone(),
+        }));
         s.score += score;
         Some(s)
+    }
+
+    fn into_map(self) -> BTreeMap<String, SlotValue> {
+        let mut m = BTreeMap::new();
+        let mut cur = self.slots.as_deref();
+        while let Some(b) = cur {
+            m.insert(b.name.to_string(), b.value.clone());
+            cur = b.next.as_deref();
+        }
+        m
     }
 }
 
@@ -196,10 +281,17 @@ impl Grammar {
                             at: where_(),
                             msg: format!("sentence {s:?}: {msg}"),
                         })?;
-                        let mut required = Vec::new();
-                        required_lits(&node, &mut required);
-                        required.sort();
-                        required.dedup();
+                        let mut lits = Vec::new();
+                        required_lits(&node, &mut lits);
+                        lits.sort();
+                        lits.dedup();
+                        let required = lits
+                            .into_iter()
+                            .map(|l| {
+                                let k = Phonetic::key(&l);
+                                (l, k)
+                            })
+                            .collect();
                         rules.push(Rule {
                             intent: iname.clone(),
                             lang,
@@ -221,11 +313,7 @@ impl Grammar {
         fillers.retain(|f| !f.is_empty());
         fillers.sort();
         fillers.dedup();
-        Ok(Grammar {
-            rules,
-            fillers,
-            phonetic: Phonetic::new(),
-        })
+        Ok(Grammar { rules, fillers })
     }
 
     /// Number of compiled sentences.
@@ -245,40 +333,53 @@ impl Grammar {
             return None;
         }
         let lang = normalize::detect_lang(text);
+        // Exact first; sound-alike matching only for Chinese the exact pass missed.
+        self.parse_units(text, &u, lang, false).or_else(|| {
+            (lang == "zh")
+                .then(|| self.parse_units(text, &u, lang, true))
+                .flatten()
+        })
+    }
+
+    fn parse_units(&self, text: &str, u: &[String], lang: &str, fuzzy_ok: bool) -> Option<Intent> {
+        let keys: Vec<Option<Key>> = u.iter().map(|x| Phonetic::key(x)).collect();
         let present: HashSet<&str> = u.iter().map(String::as_str).collect();
+        let present_keys: HashSet<Key> = keys.iter().flatten().copied().collect();
         let m = Matcher {
-            g: self,
-            u: &u,
-            fuzzy_ok: lang == "zh",
+            u,
+            keys: &keys,
+            fuzzy_ok,
+            skip: skip_table(u, &self.fillers),
         };
         let mut best: Option<(i32, u8, &Rule, St)> = None;
         for rule in self.rules.iter().filter(|r| r.lang == lang) {
-            let exact = rule.required.iter().all(|r| present.contains(r.as_str()));
-            if !(exact || m.fuzzy_ok && rule.required.iter().all(|r| m.present_fuzzy(r, &present)))
-            {
+            let ok = rule.required.iter().all(|(r, k)| {
+                present.contains(r.as_str())
+                    || (fuzzy_ok && k.is_some_and(|k| present_keys.contains(&k)))
+            });
+            if !ok {
                 continue;
             }
             for (end, st) in m.walk(&rule.node, 0, St::default()) {
-                if !m.skips(end).contains(&u.len()) {
+                if !m.skip[end].contains(&u.len()) {
                     continue;
                 }
                 // Sound-alike literals must be a small part of a long enough match.
                 if st.fuzzy > 0 && (st.fuzzy > 2 || (st.fuzzy as u32) * 4 > st.lits as u32) {
                     continue;
                 }
-                let key = (st.score - 3 * st.fuzzy as i32, st.fuzzy);
-                if best.as_ref().is_none_or(|b| key.0 > b.0) {
-                    best = Some((key.0, key.1, rule, st));
+                let score = st.score - 3 * st.fuzzy as i32;
+                if best.as_ref().is_none_or(|b| score > b.0) {
+                    best = Some((score, st.fuzzy, rule, st));
                 }
             }
         }
         let (_, fuzzy, rule, st) = best?;
-        let slots: BTreeMap<String, SlotValue> = st.slots.into_iter().collect();
         Some(Intent {
             text: text.to_string(),
             lang: lang.to_string(),
             intent: rule.intent.to_string(),
-            slots,
+            slots: st.into_map(),
             confidence: if fuzzy == 0 {
                 1.0
             } else {
@@ -289,9 +390,38 @@ impl Grammar {
     }
 }
 
+/// For every position (and the end), the positions reachable by skipping zero or
+/// more fillers; computed once per utterance.
+fn skip_table(u: &[String], fillers: &[Vec<String>]) -> Vec<Vec<usize>> {
+    let direct: Vec<Vec<usize>> = (0..=u.len())
+        .map(|p| {
+            fillers
+                .iter()
+                .filter(|f| u.len() >= p + f.len() && u[p..p + f.len()] == f[..])
+                .map(|f| p + f.len())
+                .collect()
+        })
+        .collect();
+    (0..=u.len())
+        .map(|p| {
+            let mut out = vec![p];
+            let mut i = 0;
+            while i < out.len() && out.len() < 8 {
+                for &q in &direct[out[i]] {
+                    if !out.contains(&q) {
+                        out.push(q);
+                    }
+                }
+                i += 1;
+            }
+            out
+        })
+        .collect()
+}
+
 fn required_lits(n: &Node, out: &mut Vec<String>) {
     match n {
-        Node::Lit(u) => out.push(u.clone()),
+        Node::Lit(u, _) => out.push(u.clone()),
         Node::Seq(v) => v.iter().for_each(|c| required_lits(c, out)),
         Node::Alt(v) => {
             // Only what every alternative needs.
@@ -324,13 +454,13 @@ struct Cx<'a> {
 impl Cx<'_> {
     fn node(&mut self, t: &Tpl) -> Result<Node, String> {
         Ok(match t {
-            Tpl::Lit(u) => Node::Lit(u.clone()),
+            Tpl::Lit(u) => Node::Lit(u.clone(), Phonetic::key(u)),
             Tpl::Seq(v) => Node::Seq(v.iter().map(|c| self.node(c)).collect::<Result<_, _>>()?),
             Tpl::Alt(v) => Node::Alt(v.iter().map(|c| self.node(c)).collect::<Result<_, _>>()?),
             Tpl::Opt(c) => Node::Opt(Box::new(self.node(c)?)),
             Tpl::Slot(name) => {
                 let ty = self.slot_type(name)?;
-                Node::Slot(name.clone(), ty)
+                Node::Slot(Arc::from(name.as_str()), ty)
             }
             Tpl::Fixed(name, value) => {
                 let def = self
@@ -356,7 +486,7 @@ impl Cx<'_> {
                     ),
                     _ => SlotValue::Str(value.clone()),
                 };
-                Node::Fixed(name.clone(), v)
+                Node::Fixed(Arc::from(name.as_str()), v)
             }
         })
     }
@@ -402,7 +532,7 @@ impl Cx<'_> {
                         alts.push((vname.clone(), self.node(&tpl)?));
                     }
                 }
-                CType::Enum(alts)
+                CType::Enum(EnumIndex::new(alts))
             }
         };
         let c = Arc::new(c);
@@ -412,47 +542,25 @@ impl Cx<'_> {
 }
 
 struct Matcher<'a> {
-    g: &'a Grammar,
     u: &'a [String],
+    keys: &'a [Option<Key>],
     fuzzy_ok: bool,
+    skip: Vec<Vec<usize>>,
 }
 
 impl Matcher<'_> {
-    /// Positions reachable from `pos` by skipping zero or more fillers.
-    fn skips(&self, pos: usize) -> Vec<usize> {
-        let mut out = vec![pos];
-        let mut i = 0;
-        while i < out.len() && out.len() < 8 {
-            let p = out[i];
-            for f in &self.g.fillers {
-                if self.u.len() >= p + f.len() && self.u[p..p + f.len()] == f[..] {
-                    let q = p + f.len();
-                    if !out.contains(&q) {
-                        out.push(q);
-                    }
-                }
-            }
-            i += 1;
-        }
-        out
-    }
-
-    fn present_fuzzy(&self, lit: &str, present: &HashSet<&str>) -> bool {
-        present.contains(lit) || present.iter().any(|p| self.g.phonetic.same(lit, p))
-    }
-
     fn walk(&self, n: &Node, pos: usize, st: St) -> Vec<(usize, St)> {
         let mut out = Vec::new();
         match n {
-            Node::Lit(lit) => {
-                for p in self.skips(pos) {
+            Node::Lit(lit, key) => {
+                for &p in &self.skip[pos] {
                     let Some(u) = self.u.get(p) else { continue };
                     if u == lit {
                         let mut s = st.clone();
                         s.score += 2;
                         s.lits = s.lits.saturating_add(1);
                         out.push((p + 1, s));
-                    } else if self.fuzzy_ok && self.g.phonetic.same(lit, u) {
+                    } else if self.fuzzy_ok && key.is_some() && *key == self.keys[p] {
                         let mut s = st.clone();
                         s.score += 2;
                         s.fuzzy += 1;
@@ -493,7 +601,7 @@ impl Matcher<'_> {
                 }
             }
             Node::Slot(name, ty) => {
-                for p in self.skips(pos) {
+                for &p in &self.skip[pos] {
                     self.slot(name, ty, p, &st, &mut out);
                 }
             }
@@ -501,10 +609,14 @@ impl Matcher<'_> {
         out
     }
 
-    fn slot(&self, name: &str, ty: &CType, p: usize, st: &St, out: &mut Vec<(usize, St)>) {
+    fn slot(&self, name: &Arc<str>, ty: &CType, p: usize, st: &St, out: &mut Vec<(usize, St)>) {
         match ty {
-            CType::Enum(alts) => {
-                for (value, syn) in alts {
+            CType::Enum(ix) => {
+                let Some(unit) = self.u.get(p) else { return };
+                let mut cands = Vec::new();
+                ix.candidates(unit, self.keys[p].as_ref(), self.fuzzy_ok, &mut cands);
+                for i in cands {
+                    let (value, syn) = &ix.syns[i];
                     for (end, s) in self.walk(syn, p, st.clone()) {
                         if end > p {
                             if let Some(s) = s.with_slot(name, SlotValue::Str(value.clone()), 0) {

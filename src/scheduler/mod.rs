@@ -274,14 +274,26 @@ impl<V: Vehicle> Scheduler<V> {
             .vehicle
             .state("Vehicle.Speed")
             .as_ref()
-            .and_then(as_f64)
-            .unwrap_or(0.0);
-        if speed > 0.0 && self.safety.refuse_while_moving.contains(&intent.intent) {
-            return Err((
-                format!("refused while moving ({speed} km/h)"),
-                reply::moving(zh),
-            ));
+            .and_then(as_f64);
+        if self.safety.refuse_while_moving.contains(&intent.intent) {
+            match speed {
+                Some(v) if v > 0.0 => {
+                    return Err((
+                        format!("refused while moving ({v} km/h)"),
+                        reply::moving(zh),
+                    ))
+                }
+                // Safety first: without a known speed the car may be moving.
+                None => {
+                    return Err((
+                        "refused: vehicle speed unknown (no Vehicle.Speed state)".into(),
+                        reply::speed_unknown(zh),
+                    ))
+                }
+                Some(_) => {}
+            }
         }
+        let speed = speed.unwrap_or(0.0);
         if speed > self.safety.max_open_speed_kmh
             && self.safety.limit_at_speed.contains(&intent.intent)
         {

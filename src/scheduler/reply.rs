@@ -106,6 +106,13 @@ pub fn moving(zh: bool) -> String {
         "车辆行驶中，不能执行这个操作。",
     )
 }
+pub fn speed_unknown(zh: bool) -> String {
+    pick(
+        zh,
+        "I can't do that until I know the car is parked.",
+        "暂时无法确认车辆已停稳，不能执行这个操作。",
+    )
+}
 pub fn too_fast(zh: bool, limit: f64) -> String {
     if zh {
         format!("车速超过{limit}公里每小时，为了安全暂不打开。")
