@@ -151,6 +151,16 @@ fn out_of_domain_stays_none() {
 }
 
 #[test]
+fn negation_is_refused() {
+    let m = &engines().model;
+    for l in ["no need to open the trunk", "don't open the window", "please do not turn on the ac", "不要打开空调", "别开天窗", "不用开后备箱"] {
+        assert!(m.understand(l).is_none(), "{l:?}: the model answered");
+    }
+    // Negative intents stay possible.
+    assert_eq!(m.predict("nope don't").0, "dialog.deny");
+}
+
+#[test]
 fn model_engine_marks_itself() {
     let got = engines().model.understand("could we get some air conditioning").expect("the model answers");
     assert_eq!(got.intent, "climate.ac");

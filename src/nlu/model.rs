@@ -273,6 +273,11 @@ impl Understand for IntentModel {
         if intent == self.labels.none || prob < self.threshold {
             return None;
         }
+        // A bag of n-grams hardly sees negation ("no need to open the trunk"):
+        // refuse rather than act, except for the intents that are negative themselves.
+        if negated(&units) && !NEGATIVE_INTENTS.contains(&intent) {
+            return None;
+        }
         let lang = normalize::detect_lang(text);
         let slots = spotter.spot(intent, &units, lang)?;
         Some(Intent {
@@ -284,6 +289,27 @@ impl Understand for IntentModel {
             engine: "model".into(),
         })
     }
+}
+
+/// Intents whose sentences are negative by nature.
+const NEGATIVE_INTENTS: &[&str] = &["dialog.deny", "dialog.cancel"];
+
+/// Characters before 别 that make it part of a word (特别 "especially", 区别, 分别 ...).
+const BIE_WORDS: &[&str] = &["特", "区", "分", "告", "识", "级", "类", "性", "派", "差", "个", "送", "辨"];
+
+/// True when the utterance negates ("don't", "no need", 不要, 不用, 别 ...).
+fn negated(units: &[String]) -> bool {
+    let w = |i: usize| units.get(i).map(String::as_str).unwrap_or("");
+    (0..units.len()).any(|i| match w(i) {
+        "don't" | "dont" | "never" | "not" | "doesn't" | "shouldn't" | "won't" => true,
+        "do" | "does" => w(i + 1) == "not",
+        "no" => matches!(w(i + 1), "need" | "longer"),
+        "不" => matches!(w(i + 1), "要" | "用" | "需" | "想" | "必"),
+        "没" => w(i + 1) == "必",
+        "甭" => true,
+        "别" => i == 0 || !BIE_WORDS.contains(&w(i - 1)),
+        _ => false,
+    })
 }
 
 fn read_labels(dir: &Path) -> Result<Labels, NluError> {
@@ -317,4 +343,24 @@ fn read_model(dir: &Path) -> Result<Vec<u8>, NluError> {
         file: path.display().to_string(),
         msg: format!("cannot read: {e} (the intent model ships in models/nlu/; retrain with `python3 models/nlu/train.py`)"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negation_cues() {
+        let neg = |t: &str| negated(&normalize::units(t));
+        assert!(neg("don't open the window"));
+        assert!(neg("please do not turn on the ac"));
+        assert!(neg("no need to open the trunk"));
+        assert!(neg("不要打开空调"));
+        assert!(neg("别开窗"));
+        assert!(neg("窗户别开了"));
+        assert!(!neg("open the window"));
+        assert!(!neg("我觉得特别冷"));
+        assert!(!neg("do it now"));
+        assert!(!neg("打开空调"));
+    }
 }
