@@ -231,6 +231,15 @@ async fn real_main() -> Result<()> {
             if wavs.is_empty() {
                 bail!("no sample utterances found (tests/fixtures/en_*.wav)");
             }
+            // The simulated vehicle answers the actuations (its lines start with "applied").
+            let sim_cfg = cfg.mqtt.clone();
+            let sim_out: Box<dyn Write + Send> = if json {
+                Box::new(std::io::sink())
+            } else {
+                Box::new(std::io::stdout())
+            };
+            let sim =
+                tokio::spawn(async move { cabin_voice::sim::run(&sim_cfg, 0.0, sim_out).await });
             let (mut a, _incoming) = build_assistant(&cfg, json).await?;
             for w in &wavs {
                 if !json {
@@ -247,6 +256,9 @@ async fn real_main() -> Result<()> {
             }
             a.bus().flush(Duration::from_secs(5)).await?;
             a.bus().disconnect().await;
+            // Let the simulator print the last actuation before stopping it.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            sim.abort();
         }
     }
     Ok(())
@@ -318,8 +330,12 @@ async fn serve(
 ) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
+    // Under systemd (Type=notify): READY=1 now that the broker is connected;
+    // watchdog pings come from this loop, so a stuck loop gets restarted.
+    let mut sd = cabin_voice::notify::Service::started("serving MQTT commands");
     loop {
         tokio::select! {
+            _ = sd.watchdog_due() => sd.watchdog(),
             _ = tokio::signal::ctrl_c() => break,
             _ = term.recv() => break,
             msg = incoming.recv() => {
