@@ -16,3 +16,4 @@ pub mod app;
 pub mod assistant;
 pub mod events;
 pub mod sim;
+pub mod notify;
