@@ -162,9 +162,12 @@ impl Featurizer {
         }
         for u in us.iter().filter(|u| is_word(u)) {
             // Trigrams of ^unit$ over characters (word units never start with a digit).
-            let chars: Vec<char> = std::iter::once('^').chain(u.chars()).chain(std::iter::once('$')).collect();
-            for w in chars.windows(3) {
-                add(Fnv::new().bytes(b"c:").char(w[0]).char(w[1]).char(w[2]));
+            let (mut a, mut b) = ('\0', '\0');
+            for (k, c) in std::iter::once('^').chain(u.chars()).chain(std::iter::once('$')).enumerate() {
+                if k >= 2 {
+                    add(Fnv::new().bytes(b"c:").char(a).char(b).char(c));
+                }
+                (a, b) = (b, c);
             }
         }
         let norm = buf

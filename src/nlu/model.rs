@@ -217,6 +217,11 @@ impl IntentModel {
     }
 
     fn probs_units(&self, units: &[String]) -> Result<Vec<f32>, NluError> {
+        self.run(units, |p| p.to_vec())
+    }
+
+    /// Runs the model on `units` and hands the probabilities to `f` (no copy).
+    fn run<R>(&self, units: &[String], f: impl FnOnce(&[f32]) -> R) -> Result<R, NluError> {
         let err = |msg: String| NluError::Model {
             file: self.dir.join(MODEL_FILE).display().to_string(),
             msg,
@@ -232,7 +237,7 @@ impl IntentModel {
         let (_, probs) = outputs[self.labels.output.as_str()]
             .try_extract_tensor::<f32>()
             .map_err(|e| err(e.to_string()))?;
-        Ok(probs.to_vec())
+        Ok(f(probs))
     }
 
     /// The most likely class of `text` and its probability. Never fails: empty or
@@ -246,12 +251,13 @@ impl IntentModel {
         if units.is_empty() || units.len() > MAX_UNITS {
             return (none, 0.0);
         }
-        match self.probs_units(units) {
-            Ok(p) => {
-                let (k, v) = p
-                    .iter()
-                    .enumerate()
-                    .fold((usize::MAX, f32::MIN), |b, (k, &v)| if v > b.1 { (k, v) } else { b });
+        let best = |p: &[f32]| {
+            p.iter()
+                .enumerate()
+                .fold((usize::MAX, f32::MIN), |b, (k, &v)| if v > b.1 { (k, v) } else { b })
+        };
+        match self.run(units, best) {
+            Ok((k, v)) => {
                 match self.labels.classes.get(k) {
                     Some(c) => (c.as_str(), v),
                     None => (none, 0.0),
