@@ -20,11 +20,16 @@ use std::time::Instant;
 fn load() -> (Grammar, IntentModel) {
     let reg = Registry::load(Path::new("plugins")).expect("plugins/");
     let grammar = Grammar::compile(&reg).expect("grammar");
+    let t0 = Instant::now();
     let model = IntentModel::load(Path::new("models/nlu")).unwrap_or_else(|e| {
         eprintln!("error: {e}");
         std::process::exit(1)
     });
-    (grammar, model.with_registry(&reg))
+    let model = model.with_registry(&reg);
+    if std::env::var_os("NLU_MODEL_TIMING").is_some() {
+        eprintln!("model loaded in {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
+    }
+    (grammar, model)
 }
 
 fn norm_text(s: &str) -> String {
