@@ -25,6 +25,7 @@ pub struct Config {
     pub onnxruntime: OnnxRuntime,
     pub safety: Safety,
     pub dbus: DBus,
+    pub nlu: Nlu,
     pub phone: Phone,
 }
 
@@ -98,6 +99,25 @@ impl Default for Asr {
             threads: 0,
             domain_prompt: true,
             fit_audio_ctx: false,
+        }
+    }
+}
+
+/// Understanding engines.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Nlu {
+    /// Use the intent model (`<models>/nlu`) for what the grammar misses.
+    pub model: bool,
+    /// Confidence the model needs; unset: the calibrated value in labels.json.
+    pub threshold: Option<f32>,
+}
+
+impl Default for Nlu {
+    fn default() -> Self {
+        Nlu {
+            model: true,
+            threshold: None,
         }
     }
 }
@@ -237,6 +257,11 @@ impl Config {
         }
         if !["clamp", "refuse"].contains(&self.safety.out_of_range.as_str()) {
             return bad("safety.out_of_range", "use clamp or refuse".into());
+        }
+        if let Some(t) = self.nlu.threshold {
+            if !(0.0..=1.0).contains(&t) {
+                return bad("nlu.threshold", format!("{t}: must be 0..1"));
+            }
         }
         if !["session", "system"].contains(&self.dbus.bus.as_str()) {
             return bad("dbus.bus", "use session or system".into());

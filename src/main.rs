@@ -140,7 +140,7 @@ async fn real_main() -> Result<()> {
         }
         Cmd::Nlu { text } => {
             let reg = app::load_registry(&cfg)?;
-            let router = app::build_router(&reg)?;
+            let router = app::build_router(&cfg, &reg)?;
             let print = |t: &str, out: &mut dyn Write| -> Result<()> {
                 let i = router.understand(t);
                 writeln!(out, "{}", serde_json::to_string(&i)?)?;
@@ -272,7 +272,7 @@ async fn build_assistant(
 ) -> Result<(Assistant<cabin_voice::asr::WhisperRecognizer>, Incoming)> {
     cabin_voice::onnx::init(&cfg.onnxruntime.library, &cfg.models_dir())?;
     let reg = app::load_registry(cfg)?;
-    let router = app::build_router(&reg)?;
+    let router = app::build_router(cfg, &reg)?;
     let say = cabin_voice::bus::Topics::new(&cfg.mqtt.prefix).say();
     let (bus, incoming) = MqttBus::start(&cfg.mqtt, vec![say]);
     bus.wait_connected(Duration::from_millis(cfg.mqtt.connect_timeout_ms))

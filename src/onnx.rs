@@ -50,11 +50,26 @@ pub fn locate(configured: &str, models_dir: &Path) -> Result<PathBuf, OnnxError>
         })
 }
 
-static INIT: OnceLock<Result<String, OnnxError>> = OnceLock::new();
+type Loaded = (String, ort::environment::Environment);
+
+static INIT: OnceLock<Result<Loaded, OnnxError>> = OnceLock::new();
 
 /// Loads ONNX Runtime once per process; later calls return the first result.
 /// Returns the library path. Never panics: a bad library is an error.
 pub fn init(configured: &str, models_dir: &Path) -> Result<String, OnnxError> {
+    load(configured, models_dir).map(|(p, _)| p)
+}
+
+/// The process's one ONNX Runtime environment (ONNX Runtime allows one per
+/// process), loading the library first if nobody did.
+pub fn environment(
+    configured: &str,
+    models_dir: &Path,
+) -> Result<ort::environment::Environment, OnnxError> {
+    load(configured, models_dir).map(|(_, e)| e)
+}
+
+fn load(configured: &str, models_dir: &Path) -> Result<Loaded, OnnxError> {
     INIT.get_or_init(|| {
         let path = locate(configured, models_dir)?;
         let shown = path.display().to_string();
@@ -63,12 +78,12 @@ pub fn init(configured: &str, models_dir: &Path) -> Result<String, OnnxError> {
             msg,
         };
         let builder = ort::init_from(&path).map_err(|e| load(e.to_string()))?;
-        builder
+        let env = builder
             .with_name("cabin-voice")
             .with_telemetry(false)
             .build()
             .map_err(|e| load(e.to_string()))?;
-        Ok(shown)
+        Ok((shown, env))
     })
     .clone()
 }

@@ -8,6 +8,7 @@ use crate::asr::prompt::domain_prompt;
 use crate::asr::whisper::WhisperSettings;
 use crate::asr::WhisperRecognizer;
 use crate::config::Config;
+use crate::nlu::model::IntentModel;
 use crate::nlu::{Grammar, Router};
 use crate::plugin::Registry;
 use std::path::PathBuf;
@@ -50,11 +51,30 @@ pub fn load_registry(cfg: &Config) -> Result<Arc<Registry>, AppError> {
     Ok(Arc::new(reg))
 }
 
-/// The understanding router: grammar fast path, then `none`.
-pub fn build_router(reg: &Registry) -> Result<Router, AppError> {
+/// The understanding router: the grammar fast path, then the intent model
+/// (`<models>/nlu`) for what the grammar misses, then `none`. A missing or broken
+/// model is a warning: the grammar alone still serves.
+pub fn build_router(cfg: &Config, reg: &Registry) -> Result<Router, AppError> {
     let grammar = Grammar::compile(reg)?;
     tracing::info!(sentences = grammar.len(), "grammar compiled");
-    Ok(Router::new(vec![Box::new(grammar)]))
+    let mut engines: Vec<Box<dyn crate::nlu::Understand>> = vec![Box::new(grammar)];
+    if cfg.nlu.model {
+        let dir = cfg.models_dir().join("nlu");
+        let loaded = crate::onnx::environment(&cfg.onnxruntime.library, &cfg.models_dir())
+            .map_err(|e| e.to_string())
+            .and_then(|env| IntentModel::load_with_env(&dir, &env).map_err(|e| e.to_string()));
+        match loaded {
+            Ok(m) => {
+                let m = match cfg.nlu.threshold {
+                    Some(t) => m.with_threshold(t),
+                    None => m,
+                };
+                engines.push(Box::new(m.with_registry(reg)));
+            }
+            Err(e) => eprintln!("warning: intent model not used ({e}); the grammar alone serves"),
+        }
+    }
+    Ok(Router::new(engines))
 }
 
 /// A model path: absolute as given, else relative to the models folder.

@@ -46,7 +46,9 @@ impl Fnv {
     /// A unit, shaped: digits of a number unit hash as `0`.
     fn unit(self, u: &str) -> Self {
         if is_number(u) {
-            u.bytes().fold(self, |h, b| h.bytes(&[if b.is_ascii_digit() { b'0' } else { b }]))
+            u.bytes().fold(self, |h, b| {
+                h.bytes(&[if b.is_ascii_digit() { b'0' } else { b }])
+            })
         } else {
             self.bytes(u.as_bytes())
         }
@@ -92,7 +94,11 @@ impl FeatureBuf {
 
     /// The nonzero entries, sorted by index.
     pub fn sparse(&self) -> Vec<(u32, f32)> {
-        let mut v: Vec<(u32, f32)> = self.touched.iter().map(|&i| (i, self.dense[i as usize])).collect();
+        let mut v: Vec<(u32, f32)> = self
+            .touched
+            .iter()
+            .map(|&i| (i, self.dense[i as usize]))
+            .collect();
         v.sort_by_key(|p| p.0);
         v
     }
@@ -146,7 +152,12 @@ impl Featurizer {
             add(Fnv::new().bytes(b"u:").unit(u));
         }
         let mut prev: Option<&str> = None;
-        for u in us.iter().map(String::as_str).map(Some).chain(std::iter::once(None)) {
+        for u in us
+            .iter()
+            .map(String::as_str)
+            .map(Some)
+            .chain(std::iter::once(None))
+        {
             let h = Fnv::new().bytes(b"b:");
             let h = match prev {
                 Some(p) => h.unit(p),
@@ -163,7 +174,11 @@ impl Featurizer {
         for u in us.iter().filter(|u| is_word(u)) {
             // Trigrams of ^unit$ over characters (word units never start with a digit).
             let (mut a, mut b) = ('\0', '\0');
-            for (k, c) in std::iter::once('^').chain(u.chars()).chain(std::iter::once('$')).enumerate() {
+            for (k, c) in std::iter::once('^')
+                .chain(u.chars())
+                .chain(std::iter::once('$'))
+                .enumerate()
+            {
                 if k >= 2 {
                     add(Fnv::new().bytes(b"c:").char(a).char(b).char(c));
                 }
@@ -243,8 +258,12 @@ mod tests {
         assert!(fixtures.len() >= 8);
         for fx in fixtures {
             let t = fx["text"].as_str().unwrap();
-            let want_units: Vec<String> =
-                fx["units"].as_array().unwrap().iter().map(|u| u.as_str().unwrap().to_string()).collect();
+            let want_units: Vec<String> = fx["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u.as_str().unwrap().to_string())
+                .collect();
             assert_eq!(units(t), want_units, "units of {t:?}");
             let want: Vec<(u32, f32)> = fx["features"]
                 .as_array()
@@ -256,7 +275,10 @@ mod tests {
             assert_eq!(got.len(), want.len(), "feature count of {t:?}");
             for ((gi, gv), (wi, wv)) in got.iter().zip(&want) {
                 assert_eq!(gi, wi, "feature index of {t:?}");
-                assert!((gv - wv).abs() < 1e-6, "feature value of {t:?}: {gv} vs {wv}");
+                assert!(
+                    (gv - wv).abs() < 1e-6,
+                    "feature value of {t:?}: {gv} vs {wv}"
+                );
             }
         }
     }

@@ -214,6 +214,8 @@ struct St {
     fuzzy: u8,
     /// Units matched by literals (exactly or by sound).
     lits: u8,
+    /// Units taken by free-text slots.
+    text: u8,
 }
 
 impl St {
@@ -362,6 +364,11 @@ impl Grammar {
             }
             for (end, st) in m.walk(&rule.node, 0, St::default()) {
                 if !m.skip[end].contains(&u.len()) {
+                    continue;
+                }
+                // A short trigger must not swallow a whole sentence as free text
+                // ("去年的音乐节太好玩了" is not a trip to "年的音乐节太好玩了").
+                if st.text as u32 > 5 * (st.lits as u32).max(1) {
                     continue;
                 }
                 // Sound-alike literals must be a small part of a long enough match.
@@ -664,7 +671,10 @@ impl Matcher<'_> {
             CType::Text => {
                 for end in p + 1..=self.u.len() {
                     let text = normalize::join(&self.u[p..end]);
-                    if let Some(s) = st.with_slot(name, SlotValue::Str(text), -((end - p) as i32)) {
+                    if let Some(mut s) =
+                        st.with_slot(name, SlotValue::Str(text), -((end - p) as i32))
+                    {
+                        s.text = s.text.saturating_add((end - p) as u8);
                         out.push((end, s));
                     }
                 }

@@ -28,7 +28,7 @@ use ort::session::Session;
 use ort::value::TensorRef;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 /// File names inside the model folder.
 pub const MODEL_FILE: &str = "intent-int8.onnx";
@@ -94,26 +94,12 @@ impl std::fmt::Debug for IntentModel {
     }
 }
 
-static ENV: OnceLock<Result<Environment, String>> = OnceLock::new();
-
-/// The process's ONNX Runtime environment, created on first use from the library
-/// that [`crate::onnx::locate`] finds next to `models_dir` (config, `ORT_DYLIB_PATH`,
-/// `<models>/lib/`). ONNX Runtime allows one environment per process: a caller that
-/// already holds one uses [`IntentModel::load_with_env`] instead.
+/// The process's ONNX Runtime environment (see [`crate::onnx::environment`]): the
+/// library found next to `models_dir` unless it was loaded already.
 pub fn environment(models_dir: &Path) -> Result<Environment, NluError> {
-    ENV.get_or_init(|| {
-        let lib = crate::onnx::locate("", models_dir).map_err(|e| e.to_string())?;
-        let builder = ort::init_from(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
-        builder
-            .with_name("cabin-voice")
-            .with_telemetry(false)
-            .build()
-            .map_err(|e| format!("{}: {e}", lib.display()))
-    })
-    .clone()
-    .map_err(|msg| NluError::Model {
+    crate::onnx::environment("", models_dir).map_err(|e| NluError::Model {
         file: models_dir.join("lib").display().to_string(),
-        msg: format!("ONNX Runtime: {msg}"),
+        msg: format!("ONNX Runtime: {e}"),
     })
 }
 
@@ -136,7 +122,12 @@ impl IntentModel {
         Self::build(dir, env, labels, &bytes)
     }
 
-    fn build(dir: &Path, env: &Environment, labels: Labels, bytes: &[u8]) -> Result<IntentModel, NluError> {
+    fn build(
+        dir: &Path,
+        env: &Environment,
+        labels: Labels,
+        bytes: &[u8],
+    ) -> Result<IntentModel, NluError> {
         let model_path = dir.join(MODEL_FILE);
         let bad = |msg: String| NluError::Model {
             file: model_path.display().to_string(),
@@ -174,7 +165,9 @@ impl IntentModel {
             dir: dir.to_path_buf(),
         };
         // One run proves the shapes agree with labels.json.
-        let probs = model.probs("turn on the air conditioning").map_err(|e| bad(e.to_string()))?;
+        let probs = model
+            .probs("turn on the air conditioning")
+            .map_err(|e| bad(e.to_string()))?;
         if probs.len() != model.labels.classes.len() {
             return Err(bad(format!(
                 "the model gives {} probabilities, labels.json names {} classes",
@@ -252,17 +245,16 @@ impl IntentModel {
             return (none, 0.0);
         }
         let best = |p: &[f32]| {
-            p.iter()
-                .enumerate()
-                .fold((usize::MAX, f32::MIN), |b, (k, &v)| if v > b.1 { (k, v) } else { b })
+            p.iter().enumerate().fold(
+                (usize::MAX, f32::MIN),
+                |b, (k, &v)| if v > b.1 { (k, v) } else { b },
+            )
         };
         match self.run(units, best) {
-            Ok((k, v)) => {
-                match self.labels.classes.get(k) {
-                    Some(c) => (c.as_str(), v),
-                    None => (none, 0.0),
-                }
-            }
+            Ok((k, v)) => match self.labels.classes.get(k) {
+                Some(c) => (c.as_str(), v),
+                None => (none, 0.0),
+            },
             Err(e) => {
                 tracing::warn!(error = %e, "intent model failed");
                 (none, 0.0)
@@ -301,7 +293,9 @@ impl Understand for IntentModel {
 const NEGATIVE_INTENTS: &[&str] = &["dialog.deny", "dialog.cancel"];
 
 /// Characters before 别 that make it part of a word (特别 "especially", 区别, 分别 ...).
-const BIE_WORDS: &[&str] = &["特", "区", "分", "告", "识", "级", "类", "性", "派", "差", "个", "送", "辨"];
+const BIE_WORDS: &[&str] = &[
+    "特", "区", "分", "告", "识", "级", "类", "性", "派", "差", "个", "送", "辨",
+];
 
 /// True when the utterance negates ("don't", "no need", 不要, 不用, 别 ...).
 fn negated(units: &[String]) -> bool {
@@ -327,11 +321,15 @@ fn read_labels(dir: &Path) -> Result<Labels, NluError> {
     let text = std::fs::read_to_string(&path).map_err(|e| {
         bad(format!("cannot read: {e} (the intent model ships in models/nlu/; retrain with `python3 models/nlu/train.py`)"))
     })?;
-    let labels: Labels = serde_json::from_str(&text).map_err(|e| bad(format!("not valid labels: {e}")))?;
+    let labels: Labels =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not valid labels: {e}")))?;
     if labels.classes.is_empty() {
         return Err(bad("no classes".into()));
     }
-    if labels.features.hash != "fnv1a64" || labels.features.dim == 0 || labels.features.dim > 1 << 24 {
+    if labels.features.hash != "fnv1a64"
+        || labels.features.dim == 0
+        || labels.features.dim > 1 << 24
+    {
         return Err(bad(format!(
             "unsupported feature config (hash {:?}, dim {})",
             labels.features.hash, labels.features.dim

@@ -557,8 +557,7 @@ mod tests {
     fn digit_strings() {
         let u = units("一三八零零一三八零零零");
         let r = parse_at(&u, 0);
-        let last = r.iter().rfind(|r| r.kind == NumKind::DigitSeq)
-            .unwrap();
+        let last = r.iter().rfind(|r| r.kind == NumKind::DigitSeq).unwrap();
         assert_eq!(last.digits.as_deref(), Some("13800138000"));
         let u = units("one three eight");
         let r = parse_at(&u, 0);

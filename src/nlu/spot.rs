@@ -85,7 +85,10 @@ fn lang_index(lang: &str) -> usize {
 }
 
 fn split_units(s: &str) -> Vec<String> {
-    s.split(' ').filter(|x| !x.is_empty()).map(str::to_string).collect()
+    s.split(' ')
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn json_value(v: &serde_json::Value) -> Option<SlotValue> {
@@ -163,7 +166,9 @@ impl Spotter {
                     .collect();
                 let mut slots = Vec::new();
                 for (name, def) in &intent.slots {
-                    let Some(ty) = plugin.types.get(&def.ty) else { continue };
+                    let Some(ty) = plugin.types.get(&def.ty) else {
+                        continue;
+                    };
                     let mut spec = SlotSpec {
                         name: name.clone(),
                         kind: match ty {
@@ -194,10 +199,13 @@ impl Spotter {
                         for (l, lang) in ["en", "zh"].iter().enumerate() {
                             for (vname, v) in values {
                                 for syn in v.synonyms(lang) {
-                                    let Ok(t) = template::parse(syn) else { continue };
+                                    let Ok(t) = template::parse(syn) else {
+                                        continue;
+                                    };
                                     for seq in expansions(&t, 64) {
                                         if !seq.is_empty() {
-                                            spec.synonyms[l].push((seq, SlotValue::Str(vname.clone())));
+                                            spec.synonyms[l]
+                                                .push((seq, SlotValue::Str(vname.clone())));
                                         }
                                     }
                                 }
@@ -206,16 +214,21 @@ impl Spotter {
                     }
                     if let Some(by_lang) = lexicon.get(&intent.name).and_then(|m| m.get(name)) {
                         for (l, lang) in ["en", "zh"].iter().enumerate() {
-                            let Some(e) = by_lang.get(*lang) else { continue };
+                            let Some(e) = by_lang.get(*lang) else {
+                                continue;
+                            };
                             for (g, v) in &e.cues {
-                                let (seq, Some(val)) = (split_units(g), json_value(v)) else { continue };
+                                let (seq, Some(val)) = (split_units(g), json_value(v)) else {
+                                    continue;
+                                };
                                 if seq.is_empty() {
                                     continue;
                                 }
                                 spec.cue_index[l].insert(seq.clone(), val.clone());
                                 spec.cues[l].push((seq, val));
                             }
-                            spec.ambiguous[l] = e.ambiguous.iter().map(|g| split_units(g)).collect();
+                            spec.ambiguous[l] =
+                                e.ambiguous.iter().map(|g| split_units(g)).collect();
                         }
                     }
                     slots.push(spec);
@@ -233,7 +246,12 @@ impl Spotter {
 
     /// The slots of `intent` in `units`, or `None` when a needed slot is missing
     /// (or the intent is not loaded).
-    pub fn spot(&self, intent: &str, units: &[String], lang: &str) -> Option<BTreeMap<String, SlotValue>> {
+    pub fn spot(
+        &self,
+        intent: &str,
+        units: &[String],
+        lang: &str,
+    ) -> Option<BTreeMap<String, SlotValue>> {
         let spec = self.intents.get(intent)?;
         let l = lang_index(lang);
         let mut used = vec![false; units.len()];
@@ -253,7 +271,9 @@ impl Spotter {
                     integer,
                     percent,
                 } => {
-                    if let Some((p, end, v)) = find_number(units, &used, *min, *max, *integer, *percent) {
+                    if let Some((p, end, v)) =
+                        find_number(units, &used, *min, *max, *integer, *percent)
+                    {
                         used[p..end].iter_mut().for_each(|x| *x = true);
                         out.insert(s.name.clone(), SlotValue::Num(v));
                     } else if let Some((p, len, v)) = best_phrase(s, units, &used, l, false) {
@@ -281,11 +301,18 @@ impl Spotter {
             }
         }
 
-        if spec.slots.iter().any(|s| s.required && !out.contains_key(&s.name)) {
+        if spec
+            .slots
+            .iter()
+            .any(|s| s.required && !out.contains_key(&s.name))
+        {
             return None;
         }
         let free_only = !spec.slots.is_empty()
-            && spec.slots.iter().all(|s| matches!(s.kind, Kind::Text | Kind::Digits));
+            && spec
+                .slots
+                .iter()
+                .all(|s| matches!(s.kind, Kind::Text | Kind::Digits));
         if free_only && out.is_empty() {
             return None;
         }
@@ -300,7 +327,13 @@ fn occurs_at(units: &[String], used: &[bool], p: usize, seq: &[String]) -> bool 
 }
 
 /// The longest cue or synonym of `s` in `units`: (start, length, value).
-fn best_phrase(s: &SlotSpec, units: &[String], used: &[bool], l: usize, synonyms: bool) -> Option<(usize, usize, SlotValue)> {
+fn best_phrase(
+    s: &SlotSpec,
+    units: &[String],
+    used: &[bool],
+    l: usize,
+    synonyms: bool,
+) -> Option<(usize, usize, SlotValue)> {
     let mut best: Option<(usize, usize, SlotValue)> = None;
     let mut tie_conflict = false;
     let mut consider = |p: usize, len: usize, v: &SlotValue| match &best {
@@ -347,17 +380,31 @@ fn is_speaker(seq: &[String]) -> bool {
     let s: Vec<&str> = seq.iter().map(String::as_str).collect();
     matches!(
         s.as_slice(),
-        ["my"] | ["mine"] | ["my", "side"] | ["my", "own"] | ["我", "的"] | ["我", "这", "边"] | ["我", "这", "侧"]
+        ["my"]
+            | ["mine"]
+            | ["my", "side"]
+            | ["my", "own"]
+            | ["我", "的"]
+            | ["我", "这", "边"]
+            | ["我", "这", "侧"]
     )
 }
 
 /// Chinese characters after which a leading 一/两 is not a quantity (一点, 一下, 一些 ...).
 const ZH_NOT_A_NUMBER_AFTER: &[&str] = &[
-    "点", "些", "下", "会", "起", "直", "样", "定", "般", "切", "共", "边", "种", "次", "位", "块", "把", "路", "口",
+    "点", "些", "下", "会", "起", "直", "样", "定", "般", "切", "共", "边", "种", "次", "位", "块",
+    "把", "路", "口",
 ];
 
 /// The first number reading valid for the slot type: (start, end, value).
-fn find_number(units: &[String], used: &[bool], min: f64, max: f64, integer: bool, percent: bool) -> Option<(usize, usize, f64)> {
+fn find_number(
+    units: &[String],
+    used: &[bool],
+    min: f64,
+    max: f64,
+    integer: bool,
+    percent: bool,
+) -> Option<(usize, usize, f64)> {
     for p in 0..units.len() {
         if used[p] {
             continue;
@@ -367,7 +414,8 @@ fn find_number(units: &[String], used: &[bool], min: f64, max: f64, integer: boo
             if used[p..r.end].iter().any(|x| *x) {
                 continue;
             }
-            let single_cjk = r.end == p + 1 && units[p].chars().next().is_some_and(normalize::is_cjk);
+            let single_cjk =
+                r.end == p + 1 && units[p].chars().next().is_some_and(normalize::is_cjk);
             if single_cjk
                 && units
                     .get(p + 1)
@@ -425,43 +473,154 @@ struct TextRule {
 }
 
 const EN_TRAILING: &[&str] = &[
-    "please", "now", "thanks", "thank you", "for me", "right now", "quickly", "ok", "okay", "asap",
+    "please",
+    "now",
+    "thanks",
+    "thank you",
+    "for me",
+    "right now",
+    "quickly",
+    "ok",
+    "okay",
+    "asap",
 ];
 const ZH_TRAILING: &[&str] = &[
-    "吧", "一下", "谢谢", "好吗", "呢", "啊", "呀", "哦", "可以吗", "行吗", "好不好", "嘛",
+    "吧",
+    "一下",
+    "谢谢",
+    "好吗",
+    "呢",
+    "啊",
+    "呀",
+    "哦",
+    "可以吗",
+    "行吗",
+    "好不好",
+    "嘛",
 ];
 
 fn text_rule(slot: &str, l: usize) -> Option<TextRule> {
     Some(match (slot, l) {
         ("destination", 0) => TextRule {
             triggers: &[
-                "navigate me to", "navigate to", "take me to", "drive me to", "bring me to", "get me to",
-                "directions to", "route to", "route me to", "go to", "head to", "drive to", "way to", "get to",
-                "going to", "navigation to", "guide me to", "take us to", "get us to", "navigate",
+                "navigate me to",
+                "navigate to",
+                "take me to",
+                "drive me to",
+                "bring me to",
+                "get me to",
+                "directions to",
+                "route to",
+                "route me to",
+                "go to",
+                "head to",
+                "drive to",
+                "way to",
+                "get to",
+                "going to",
+                "navigation to",
+                "guide me to",
+                "take us to",
+                "get us to",
+                "navigate",
             ],
             closers: &["and then", "via", "avoiding", "without"],
         },
         ("destination", _) => TextRule {
             triggers: &[
-                "导航去", "导航到", "导航至", "导航前往", "带我去", "带我到", "开车去", "开车到", "我要去", "我想去",
-                "送我去", "送我到", "前往", "去", "到", "导航",
+                "导航去",
+                "导航到",
+                "导航至",
+                "导航前往",
+                "带我去",
+                "带我到",
+                "开车去",
+                "开车到",
+                "我要去",
+                "我想去",
+                "送我去",
+                "送我到",
+                "前往",
+                "去",
+                "到",
+                "导航",
             ],
             closers: &["怎么走", "怎么去", "的路线", "路线", "的路", "走哪条"],
         },
         ("contact", 0) => TextRule {
-            triggers: &["call up", "phone up", "give a call to", "call", "phone", "dial", "ring", "video call"],
-            closers: &["a call", "a ring", "on speaker", "on the phone", "on their", "on her", "on his", "up"],
+            triggers: &[
+                "call up",
+                "phone up",
+                "give a call to",
+                "call",
+                "phone",
+                "dial",
+                "ring",
+                "video call",
+            ],
+            closers: &[
+                "a call",
+                "a ring",
+                "on speaker",
+                "on the phone",
+                "on their",
+                "on her",
+                "on his",
+                "up",
+            ],
         },
         ("contact", _) => TextRule {
-            triggers: &["打电话给", "打个电话给", "拨电话给", "打给", "拨给", "呼叫", "拨打", "联系", "致电", "给", "跟", "和"],
-            closers: &["打电话", "打个电话", "打一个电话", "打", "拨", "通话", "通电话", "电话"],
+            triggers: &[
+                "打电话给",
+                "打个电话给",
+                "拨电话给",
+                "打给",
+                "拨给",
+                "呼叫",
+                "拨打",
+                "联系",
+                "致电",
+                "给",
+                "跟",
+                "和",
+            ],
+            closers: &[
+                "打电话",
+                "打个电话",
+                "打一个电话",
+                "打",
+                "拨",
+                "通话",
+                "通电话",
+                "电话",
+            ],
         },
         ("query", 0) => TextRule {
-            triggers: &["put on some", "put on", "listen to", "play me", "play some", "play", "hear"],
+            triggers: &[
+                "put on some",
+                "put on",
+                "listen to",
+                "play me",
+                "play some",
+                "play",
+                "hear",
+            ],
             closers: &["on", "from", "using", "via", "with", "in the car"],
         },
         ("query", _) => TextRule {
-            triggers: &["我想听", "我要听", "想听", "来一首", "来首", "放一首", "播一首", "播放", "来点", "听", "放"],
+            triggers: &[
+                "我想听",
+                "我要听",
+                "想听",
+                "来一首",
+                "来首",
+                "放一首",
+                "播一首",
+                "播放",
+                "来点",
+                "听",
+                "放",
+            ],
             closers: &["用", "从", "在"],
         },
         _ => return None,
@@ -470,8 +629,27 @@ fn text_rule(slot: &str, l: usize) -> Option<TextRule> {
 
 /// Free text that is not worth emitting on its own ("play some music").
 const GENERIC: &[&str] = &[
-    "music", "some music", "a song", "songs", "song", "something", "anything", "it", "the music", "my music",
-    "音乐", "歌", "首歌", "一首歌", "歌曲", "点音乐", "点歌", "个歌", "些歌", "一首", "首",
+    "music",
+    "some music",
+    "a song",
+    "songs",
+    "song",
+    "something",
+    "anything",
+    "it",
+    "the music",
+    "my music",
+    "音乐",
+    "歌",
+    "首歌",
+    "一首歌",
+    "歌曲",
+    "点音乐",
+    "点歌",
+    "个歌",
+    "些歌",
+    "一首",
+    "首",
 ];
 
 fn matches_at(units: &[String], p: usize, words: &[String]) -> bool {
@@ -481,7 +659,8 @@ fn matches_at(units: &[String], p: usize, words: &[String]) -> bool {
 /// Free text after a trigger, up to a closer, a unit taken by another slot, or the end.
 fn free_text(slot: &str, units: &[String], used: &[bool], l: usize) -> Option<String> {
     let rule = text_rule(slot, l)?;
-    let mut triggers: Vec<Vec<String>> = rule.triggers.iter().map(|t| normalize::units(t)).collect();
+    let mut triggers: Vec<Vec<String>> =
+        rule.triggers.iter().map(|t| normalize::units(t)).collect();
     triggers.sort_by_key(|t| std::cmp::Reverse(t.len()));
     let closers: Vec<Vec<String>> = rule.closers.iter().map(|t| normalize::units(t)).collect();
     let trailing: Vec<Vec<String>> = if l == 0 { EN_TRAILING } else { ZH_TRAILING }
@@ -489,13 +668,19 @@ fn free_text(slot: &str, units: &[String], used: &[bool], l: usize) -> Option<St
         .map(|t| normalize::units(t))
         .collect();
     for t in &triggers {
-        let Some(p) = (0..units.len()).find(|&p| matches_at(units, p, t) && !used[p..p + t.len()].iter().any(|x| *x))
+        let Some(p) = (0..units.len())
+            .find(|&p| matches_at(units, p, t) && !used[p..p + t.len()].iter().any(|x| *x))
         else {
             continue;
         };
         let start = p + t.len();
         let mut end = start;
-        while end < units.len() && !used[end] && !closers.iter().any(|c| end > start && matches_at(units, end, c)) {
+        while end < units.len()
+            && !used[end]
+            && !closers
+                .iter()
+                .any(|c| end > start && matches_at(units, end, c))
+        {
             end += 1;
         }
         // Trim trailing fillers.
@@ -517,7 +702,11 @@ fn free_text(slot: &str, units: &[String], used: &[bool], l: usize) -> Option<St
             continue;
         }
         // A contact made of digits is a phone number, not a name.
-        if slot == "contact" && units[start..end].iter().any(|u| u.starts_with(|c: char| c.is_ascii_digit())) {
+        if slot == "contact"
+            && units[start..end]
+                .iter()
+                .any(|u| u.starts_with(|c: char| c.is_ascii_digit()))
+        {
             continue;
         }
         return Some(value);
@@ -528,12 +717,17 @@ fn free_text(slot: &str, units: &[String], used: &[bool], l: usize) -> Option<St
 /// "windows", "都", ...: the plural that means every position.
 fn plural_cue(units: &[String], l: usize) -> bool {
     if l == 0 {
-        units.iter().any(|u| matches!(u.as_str(), "windows" | "doors"))
+        units
+            .iter()
+            .any(|u| matches!(u.as_str(), "windows" | "doors"))
     } else {
         units.iter().any(|u| u == "都")
-            || units
-                .windows(2)
-                .any(|w| matches!((w[0].as_str(), w[1].as_str()), ("通", "通") | ("统", "统") | ("全", "部")))
+            || units.windows(2).any(|w| {
+                matches!(
+                    (w[0].as_str(), w[1].as_str()),
+                    ("通", "通") | ("统", "统") | ("全", "部")
+                )
+            })
     }
 }
 
@@ -559,10 +753,18 @@ mod tests {
     #[test]
     fn enums_numbers_and_required() {
         let s = spotter();
-        let m = spot(&s, "climate.set_temperature", "could the passenger get twenty one degrees").unwrap();
+        let m = spot(
+            &s,
+            "climate.set_temperature",
+            "could the passenger get twenty one degrees",
+        )
+        .unwrap();
         assert_eq!(str_of(&m, "zone").as_deref(), Some("passenger"));
         assert_eq!(m.get("value"), Some(&SlotValue::Num(21.0)));
-        assert!(spot(&s, "climate.set_temperature", "make it nice in here").is_none(), "value is required");
+        assert!(
+            spot(&s, "climate.set_temperature", "make it nice in here").is_none(),
+            "value is required"
+        );
         let m = spot(&s, "climate.set_temperature", "副驾二十一点五度").unwrap();
         assert_eq!(m.get("value"), Some(&SlotValue::Num(21.5)));
         assert_eq!(str_of(&m, "zone").as_deref(), Some("passenger"));
@@ -583,8 +785,16 @@ mod tests {
     #[test]
     fn free_text_needs_a_trigger() {
         let s = spotter();
-        let m = spot(&s, "nav.navigate", "could you navigate to the central station please").unwrap();
-        assert_eq!(str_of(&m, "destination").as_deref(), Some("the central station"));
+        let m = spot(
+            &s,
+            "nav.navigate",
+            "could you navigate to the central station please",
+        )
+        .unwrap();
+        assert_eq!(
+            str_of(&m, "destination").as_deref(),
+            Some("the central station")
+        );
         let m = spot(&s, "nav.navigate", "你好小舱导航去首都机场吧").unwrap();
         assert_eq!(str_of(&m, "destination").as_deref(), Some("首都机场"));
         assert!(spot(&s, "nav.navigate", "the airport").is_none());
@@ -610,6 +820,8 @@ mod tests {
 
     #[test]
     fn unknown_intent_is_none() {
-        assert!(spotter().spot("nope.nothing", &units("hello"), "en").is_none());
+        assert!(spotter()
+            .spot("nope.nothing", &units("hello"), "en")
+            .is_none());
     }
 }

@@ -32,7 +32,7 @@ fn main() {
     let cfg = Config::default();
     let reg = cabin_voice::app::load_registry(&cfg).expect("plugins");
     let t0 = Instant::now();
-    let router = cabin_voice::app::build_router(&reg).expect("router");
+    let router = cabin_voice::app::build_router(&cfg, &reg).expect("router");
     println!(
         "startup: grammar compile {:.1} ms",
         t0.elapsed().as_secs_f64() * 1e3

@@ -1,12 +1,12 @@
 //! The intent model engine from the command line: evaluation, latency, a line filter.
 //!
-//!     cargo run --release --example nlu_model -- eval tests/data/nlu_heldout.jsonl ../shared/eval/nlu_dev.jsonl
-//!     cargo run --release --example nlu_model -- bench
-//!     echo "could we get some air conditioning" | cargo run --release --example nlu_model -- lines
+//!     cargo run --release -p cabin-voice-hw-test --bin nlu-model -- eval tests/data/nlu_heldout.jsonl ../shared/eval/nlu_dev.jsonl
+//!     cargo run --release -p cabin-voice-hw-test --bin nlu-model -- bench
+//!     echo "could we get some air conditioning" | cargo run --release -p cabin-voice-hw-test --bin nlu-model -- lines
 //!     ... -- lines --grammar-only     (the grammar alone, for comparison)
 //!
 //! `lines` prints one JSON intent per input line, like `cabin-voice nlu`, so
-//! `shared/eval/score_nlu.py SET.jsonl -- target/release/examples/nlu_model lines` scores it.
+//! `shared/eval/score_nlu.py SET.jsonl -- target/release/nlu-model lines` scores it.
 //! Paths are relative to the repository root (run it from there).
 
 use cabin_voice::nlu::model::IntentModel;
@@ -39,7 +39,8 @@ fn norm_text(s: &str) -> String {
             s = rest.to_string();
         }
     }
-    s.trim_matches(|c: char| " .,!?。，！？".contains(c)).to_string()
+    s.trim_matches(|c: char| " .,!?。，！？".contains(c))
+        .to_string()
 }
 
 /// Same rules as shared/eval/score_nlu.py.
@@ -59,7 +60,9 @@ fn slot_ok(key: &str, want: &serde_json::Value, got: Option<&SlotValue>) -> bool
     let (w, g) = (norm_text(w), norm_text(&g));
     if matches!(key, "destination" | "query" | "contact") {
         let (lw, lg) = (w.chars().count(), g.chars().count());
-        return !g.is_empty() && (w.contains(&g) || g.contains(&w)) && lw.min(lg) as f64 / lw.max(lg) as f64 >= 0.5;
+        return !g.is_empty()
+            && (w.contains(&g) || g.contains(&w))
+            && lw.min(lg) as f64 / lw.max(lg) as f64 >= 0.5;
     }
     w == g
 }
@@ -92,7 +95,11 @@ fn eval(files: &[String]) {
     let (grammar, model) = load();
     for f in files {
         let text = std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{f}: {e}"));
-        let rows: Vec<serde_json::Value> = text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+        let rows: Vec<serde_json::Value> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         let mut table: BTreeMap<(String, &str), Tally> = BTreeMap::new();
         for row in &rows {
             let utt = row["text"].as_str().unwrap_or_default();
@@ -106,7 +113,10 @@ fn eval(files: &[String]) {
             }
         }
         println!("{f} ({} rows)", rows.len());
-        println!("  {:4} {:14} {:>5} {:>9} {:>9} {:>15}", "lang", "engine", "n", "intent", "frame", "wrong actuation");
+        println!(
+            "  {:4} {:14} {:>5} {:>9} {:>9} {:>15}",
+            "lang", "engine", "n", "intent", "frame", "wrong actuation"
+        );
         for ((lang, name), t) in &table {
             println!(
                 "  {:4} {:14} {:5} {:9.3} {:9.3} {:15}",
@@ -124,13 +134,34 @@ fn eval(files: &[String]) {
 fn bench() {
     let (grammar, model) = load();
     let utts = [
-        "could we get some air conditioning", "shut the a c off", "it's like an icebox in here",
-        "slide the sunroof open", "seat heating level one for the rear left", "its too loud",
-        "把副驾的窗户摇下来一点", "空调温度调到二十二度", "我有点冷", "帮我导航去首都机场", "下一首歌",
-        "what's the weather like tomorrow", "今天股市怎么样", "tell me a joke", "open the driver window halfway",
-        "给老王打个电话", "音量调到三十", "turn the fan up to level 4", "lock the doors", "关闭后备箱",
+        "could we get some air conditioning",
+        "shut the a c off",
+        "it's like an icebox in here",
+        "slide the sunroof open",
+        "seat heating level one for the rear left",
+        "its too loud",
+        "把副驾的窗户摇下来一点",
+        "空调温度调到二十二度",
+        "我有点冷",
+        "帮我导航去首都机场",
+        "下一首歌",
+        "what's the weather like tomorrow",
+        "今天股市怎么样",
+        "tell me a joke",
+        "open the driver window halfway",
+        "给老王打个电话",
+        "音量调到三十",
+        "turn the fan up to level 4",
+        "lock the doors",
+        "关闭后备箱",
     ];
-    for (name, eng) in [("model (features + ONNX + spotter)", &model as &dyn Understand), ("grammar", &grammar)] {
+    for (name, eng) in [
+        (
+            "model (features + ONNX + spotter)",
+            &model as &dyn Understand,
+        ),
+        ("grammar", &grammar),
+    ] {
         for u in &utts {
             let _ = eng.understand(u); // warm up
         }
@@ -144,7 +175,14 @@ fn bench() {
         }
         times.sort_by(|a, b| a.total_cmp(b));
         let q = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
-        println!("{name}: n={} p50={:.3} ms p90={:.3} ms p99={:.3} ms max={:.3} ms", times.len(), q(0.5), q(0.9), q(0.99), q(1.0));
+        println!(
+            "{name}: n={} p50={:.3} ms p90={:.3} ms p99={:.3} ms max={:.3} ms",
+            times.len(),
+            q(0.5),
+            q(0.9),
+            q(0.99),
+            q(1.0)
+        );
     }
 }
 
@@ -157,7 +195,10 @@ fn lines(grammar_only: bool) {
     let router = Router::new(engines);
     for line in std::io::stdin().lock().lines() {
         let line = line.unwrap_or_default();
-        println!("{}", serde_json::to_string(&router.understand(&line)).unwrap());
+        println!(
+            "{}",
+            serde_json::to_string(&router.understand(&line)).unwrap()
+        );
     }
 }
 
