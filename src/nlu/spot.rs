@@ -224,6 +224,17 @@ impl Spotter {
                                 if seq.is_empty() {
                                     continue;
                                 }
+                                // A learned cue that contains a synonym of another value
+                                // ("the passenger window" -> rear_right) is a fragment
+                                // of a longer phrase: trust the synonym, drop the cue.
+                                let contradicts = spec.synonyms[l].iter().any(|(syn, sv)| {
+                                    *sv != val
+                                        && syn.len() <= seq.len()
+                                        && seq.windows(syn.len()).any(|w| w == &syn[..])
+                                });
+                                if contradicts {
+                                    continue;
+                                }
                                 spec.cue_index[l].insert(seq.clone(), val.clone());
                                 spec.cues[l].push((seq, val));
                             }
