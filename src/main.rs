@@ -7,10 +7,12 @@ use cabin_voice::assistant::{Assistant, Output};
 use cabin_voice::audio::Clip;
 use cabin_voice::bus::MqttBus;
 use cabin_voice::config::Config;
+use cabin_voice::scheduler::external::ExternalPlugins;
 use cabin_voice::scheduler::Scheduler;
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -273,15 +275,20 @@ async fn build_assistant(
     cabin_voice::onnx::init(&cfg.onnxruntime.library, &cfg.models_dir())?;
     let reg = app::load_registry(cfg)?;
     let router = app::build_router(cfg, &reg)?;
-    let say = cabin_voice::bus::Topics::new(&cfg.mqtt.prefix).say();
-    let (bus, incoming) = MqttBus::start(&cfg.mqtt, vec![say]);
+    let topics = cabin_voice::bus::Topics::new(&cfg.mqtt.prefix);
+    // Typed commands, and the answers of external plugins (routed to the scheduler).
+    let subs = vec![topics.say(), topics.plugin_response_filter()];
+    let (bus, incoming) = MqttBus::start(&cfg.mqtt, subs);
+    let external = Arc::new(ExternalPlugins::mqtt(bus.clone()));
+    let incoming = external.clone().route(incoming);
     bus.wait_connected(Duration::from_millis(cfg.mqtt.connect_timeout_ms))
         .await
         .with_context(|| format!("broker {}:{}", cfg.mqtt.host, cfg.mqtt.port))?;
     let mut scheduler = Scheduler::new(reg.clone(), cfg.safety.clone(), bus.clone())
         .with_phonebook(cabin_voice::scheduler::phonebook::Phonebook::load(
             &cfg.phone.contacts,
-        ));
+        ))
+        .with_external(external);
     if let Some(dbus) = cabin_voice::bus::dbus::connect(&cfg.dbus).await {
         scheduler = scheduler.with_dbus(dbus);
     }

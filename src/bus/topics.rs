@@ -73,6 +73,30 @@ impl Topics {
     pub fn say(&self) -> String {
         format!("{}/assistant/say", self.prefix)
     }
+
+    /// Requests of the host to an external plugin: `<prefix>/plugin/<name>/request`.
+    pub fn plugin_request(&self, plugin: &str) -> String {
+        format!("{}/plugin/{plugin}/request", self.prefix)
+    }
+
+    /// Answers of an external plugin: `<prefix>/plugin/<name>/response`.
+    pub fn plugin_response(&self, plugin: &str) -> String {
+        format!("{}/plugin/{plugin}/response", self.prefix)
+    }
+
+    /// Subscription filter for every external plugin's answers.
+    pub fn plugin_response_filter(&self) -> String {
+        format!("{}/plugin/+/response", self.prefix)
+    }
+
+    /// The plugin name of a response topic, if it is one.
+    pub fn response_plugin<'a>(&self, topic: &'a str) -> Option<&'a str> {
+        topic
+            .strip_prefix(self.prefix.as_str())?
+            .strip_prefix("/plugin/")?
+            .strip_suffix("/response")
+            .filter(|n| !n.is_empty() && !n.contains('/'))
+    }
 }
 
 #[cfg(test)]
@@ -100,5 +124,21 @@ mod tests {
         assert_eq!(t.sim_speed(), "cabin/sim/speed");
         assert_eq!(t.sync("cv-1/+#"), "cabin/assistant/sync/cv-1___");
         assert_eq!(Topics::new("car/").state_filter(), "car/state/#");
+        assert_eq!(
+            t.plugin_request("tirecheck"),
+            "cabin/plugin/tirecheck/request"
+        );
+        assert_eq!(
+            t.plugin_response("tirecheck"),
+            "cabin/plugin/tirecheck/response"
+        );
+        assert_eq!(t.plugin_response_filter(), "cabin/plugin/+/response");
+        assert_eq!(
+            t.response_plugin("cabin/plugin/tirecheck/response"),
+            Some("tirecheck")
+        );
+        assert_eq!(t.response_plugin("cabin/plugin/tirecheck/request"), None);
+        assert_eq!(t.response_plugin("cabin/plugin/a/b/response"), None);
+        assert_eq!(t.response_plugin("cabin/plugin//response"), None);
     }
 }

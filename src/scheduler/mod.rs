@@ -7,6 +7,7 @@
 
 pub mod action;
 pub mod dbus_action;
+pub mod external;
 pub mod phonebook;
 pub mod reply;
 
@@ -127,6 +128,7 @@ pub struct Scheduler<V: Vehicle> {
     pending: Option<Pending>,
     dbus: Option<Arc<dyn DBusActions>>,
     phonebook: phonebook::Phonebook,
+    external: Option<Arc<external::ExternalPlugins>>,
 }
 
 impl<V: Vehicle> Scheduler<V> {
@@ -138,6 +140,7 @@ impl<V: Vehicle> Scheduler<V> {
             pending: None,
             dbus: None,
             phonebook: Default::default(),
+            external: None,
         }
     }
 
@@ -145,6 +148,13 @@ impl<V: Vehicle> Scheduler<V> {
     /// spoken reason.
     pub fn with_dbus(mut self, dbus: Arc<dyn DBusActions>) -> Self {
         self.dbus = Some(dbus);
+        self
+    }
+
+    /// Runs `kind = "external"` actions through `external`; without it they fail
+    /// with a spoken reason.
+    pub fn with_external(mut self, external: Arc<external::ExternalPlugins>) -> Self {
+        self.external = Some(external);
         self
     }
 
@@ -344,7 +354,11 @@ impl<V: Vehicle> Scheduler<V> {
         }
         match self.run_action(&plugin, &def, &intent).await {
             Ok((actions, answer)) => {
-                let r = reply::render(&def, &plugin.types, &intent, answer.as_deref());
+                // An external plugin's own reply replaces the template.
+                let r = match answer {
+                    Some(said) if external::is_external(&def) => said,
+                    answer => reply::render(&def, &plugin.types, &intent, answer.as_deref()),
+                };
                 let mut o = self.outcome(&intent, Status::Done, r, None);
                 o.actions = actions;
                 o
@@ -495,6 +509,7 @@ impl<V: Vehicle> Scheduler<V> {
                 Ok((Vec::new(), Some(answer)))
             }
             "dbus" => self.run_dbus(plugin, action, &slots, zh).await,
+            "external" => self.run_external(plugin, action, intent).await,
             other => Err(Stop::failed(
                 format!("action kind {other:?} is not available"),
                 reply::unavailable(zh),
