@@ -1,3 +1,6 @@
 fn main() {
-    eprintln!("cabin-voice hw-test: see docs (bench binaries: nlu-bench)");
+    eprintln!(
+        "cabin-voice hw-test: bench binaries `bench` (end-to-end, docs/BENCH.md), \
+         `asr-bench`, `nlu-bench`, `nlu-model`"
+    );
 }
