@@ -167,7 +167,7 @@ const COLORS: [&str; 3] = ["#4C78A8", "#F58518", "#54A24B"];
 /// condition for one language.
 fn accuracy_chart(groups: &[&Value]) -> String {
     let n = groups.len().max(1) as f64;
-    let (w, h, left, top, bottom) = ((90.0 + 120.0 * n).max(540.0), 300.0, 50.0, 30.0, 50.0);
+    let (w, h, left, top, bottom) = ((90.0 + 110.0 * n).max(520.0), 300.0, 50.0, 30.0, 50.0);
     let plot_h = h - top - bottom;
     let slot = (w - left - 20.0) / n;
     let bw = (slot * 0.8 / 3.0).min(40.0);
