@@ -4,16 +4,16 @@
 //!
 //! - [`nlu`]: text -> intent (grammar fast path compiled from plugin sentences).
 //! - [`plugin`]: plugin manifests, the registry, permissions.
-pub mod nlu;
-pub mod plugin;
+pub mod app;
+pub mod asr;
+pub mod assistant;
+pub mod audio;
 pub mod bus;
 pub mod config;
-pub mod audio;
-pub mod asr;
-pub mod scheduler;
-pub mod onnx;
-pub mod app;
-pub mod assistant;
 pub mod events;
-pub mod sim;
+pub mod nlu;
 pub mod notify;
+pub mod onnx;
+pub mod plugin;
+pub mod scheduler;
+pub mod sim;

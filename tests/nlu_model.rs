@@ -30,7 +30,9 @@ fn engines() -> &'static Engines {
         let reg = Registry::load(&root().join("plugins")).expect("plugins load");
         let grammar = Grammar::compile(&reg).expect("grammar compiles");
         let model = IntentModel::load(&root().join("models/nlu"))
-            .unwrap_or_else(|e| panic!("{e}\n(install the ONNX Runtime library with `python3 models/install.py`)"))
+            .unwrap_or_else(|e| {
+                panic!("{e}\n(install the ONNX Runtime library with `python3 models/install.py`)")
+            })
             .with_registry(&reg);
         Engines {
             grammar: Arc::new(grammar),
@@ -41,16 +43,27 @@ fn engines() -> &'static Engines {
 
 fn router() -> Router {
     let e = engines();
-    Router::new(vec![Box::new(Shared(e.grammar.clone())), Box::new(Shared(e.model.clone()))])
+    Router::new(vec![
+        Box::new(Shared(e.grammar.clone())),
+        Box::new(Shared(e.model.clone())),
+    ])
 }
 
 #[test]
 fn model_loads_with_labels() {
     let m = &engines().model;
     let labels = m.labels();
-    assert!(labels.classes.len() >= 30, "{} classes", labels.classes.len());
+    assert!(
+        labels.classes.len() >= 30,
+        "{} classes",
+        labels.classes.len()
+    );
     assert!(labels.classes.iter().any(|c| c == "none"));
-    assert!(m.threshold() > 0.3 && m.threshold() < 1.0, "threshold {}", m.threshold());
+    assert!(
+        m.threshold() > 0.3 && m.threshold() < 1.0,
+        "threshold {}",
+        m.threshold()
+    );
     let (intent, p) = m.predict("please turn on the air conditioning");
     assert_eq!(intent, "climate.ac");
     assert!(p > m.threshold());
@@ -60,7 +73,8 @@ fn model_loads_with_labels() {
 /// and transcripts with recognition slips that the grammar mostly misses, and
 /// out-of-domain lines.
 fn probe() -> Vec<(String, String, serde_json::Map<String, serde_json::Value>)> {
-    let text = std::fs::read_to_string(root().join("models/nlu/probe.jsonl")).expect("models/nlu/probe.jsonl");
+    let text = std::fs::read_to_string(root().join("models/nlu/probe.jsonl"))
+        .expect("models/nlu/probe.jsonl");
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
@@ -80,7 +94,9 @@ fn slot_matches(i: &Intent, k: &str, want: &serde_json::Value) -> bool {
         (Some(SlotValue::Str(g)), serde_json::Value::String(w)) => {
             let strip = |s: &str| s.trim().trim_start_matches("the ").to_lowercase();
             let (g, w) = (strip(g), strip(w));
-            g == w || (matches!(k, "destination" | "contact" | "query") && (g.contains(&w) || w.contains(&g)))
+            g == w
+                || (matches!(k, "destination" | "contact" | "query")
+                    && (g.contains(&w) || w.contains(&g)))
         }
         _ => false,
     }
@@ -106,7 +122,10 @@ fn paraphrases_come_out_right() {
                 rescued += 1;
             }
         } else {
-            fails.push(format!("{text:?}: want {intent} {slots:?}, got {} {:?} ({})", got.intent, got.slots, got.engine));
+            fails.push(format!(
+                "{text:?}: want {intent} {slots:?}, got {} {:?} ({})",
+                got.intent, got.slots, got.engine
+            ));
         }
         if by_grammar.is_none() {
             missed += 1;
@@ -120,8 +139,14 @@ fn paraphrases_come_out_right() {
         eprintln!("  {f}");
     }
     assert!(ok * 100 >= n * 75, "only {ok}/{n} paraphrases right");
-    assert!(missed < 10 || rescued * 2 >= missed, "the model rescues only {rescued} of the {missed} lines the grammar misses");
-    assert!(model_wrong <= 1, "the model acted wrongly {model_wrong} times");
+    assert!(
+        missed < 10 || rescued * 2 >= missed,
+        "the model rescues only {rescued} of the {missed} lines the grammar misses"
+    );
+    assert!(
+        model_wrong <= 1,
+        "the model acted wrongly {model_wrong} times"
+    );
 }
 
 #[test]
@@ -129,7 +154,11 @@ fn out_of_domain_stays_none() {
     let m = &engines().model;
     let g = &engines().grammar;
     let r = router();
-    let mut lines: Vec<String> = probe().into_iter().filter(|p| p.1 == "none").map(|p| p.0).collect();
+    let mut lines: Vec<String> = probe()
+        .into_iter()
+        .filter(|p| p.1 == "none")
+        .map(|p| p.0)
+        .collect();
     lines.extend(
         [
             "what's the weather going to be like on saturday",
@@ -142,10 +171,18 @@ fn out_of_domain_stays_none() {
     );
     assert!(lines.len() >= 40);
     for l in &lines {
-        assert!(m.understand(l).is_none(), "{l:?}: the model answered {:?}", m.predict(l));
+        assert!(
+            m.understand(l).is_none(),
+            "{l:?}: the model answered {:?}",
+            m.predict(l)
+        );
         if g.parse(l).is_none() {
             let got = r.understand(l);
-            assert_eq!(got.intent, "none", "{l:?} -> {} {:?} ({})", got.intent, got.slots, got.engine);
+            assert_eq!(
+                got.intent, "none",
+                "{l:?} -> {} {:?} ({})",
+                got.intent, got.slots, got.engine
+            );
         }
     }
 }
@@ -153,7 +190,14 @@ fn out_of_domain_stays_none() {
 #[test]
 fn negation_is_refused() {
     let m = &engines().model;
-    for l in ["no need to open the trunk", "don't open the window", "please do not turn on the ac", "不要打开空调", "别开天窗", "不用开后备箱"] {
+    for l in [
+        "no need to open the trunk",
+        "don't open the window",
+        "please do not turn on the ac",
+        "不要打开空调",
+        "别开天窗",
+        "不用开后备箱",
+    ] {
         assert!(m.understand(l).is_none(), "{l:?}: the model answered");
     }
     // Negative intents stay possible.
@@ -162,7 +206,10 @@ fn negation_is_refused() {
 
 #[test]
 fn model_engine_marks_itself() {
-    let got = engines().model.understand("could we get some air conditioning").expect("the model answers");
+    let got = engines()
+        .model
+        .understand("could we get some air conditioning")
+        .expect("the model answers");
     assert_eq!(got.intent, "climate.ac");
     assert_eq!(got.engine, "model");
     assert_eq!(got.slots.get("state"), Some(&SlotValue::Str("on".into())));
@@ -176,7 +223,8 @@ fn model_engine_marks_itself() {
 #[test]
 fn agrees_with_training_script() {
     let path = root().join("models/nlu/feature_fixtures.json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let m = &engines().model;
     for fx in v["fixtures"].as_array().unwrap() {
         let text = fx["text"].as_str().unwrap();
@@ -184,9 +232,20 @@ fn agrees_with_training_script() {
             continue; // predict() does not run the model on nothing
         }
         let probs = m.probs(text).unwrap();
-        let (k, p) = probs.iter().enumerate().fold((0, f32::MIN), |b, (k, &p)| if p > b.1 { (k, p) } else { b });
-        assert_eq!(m.labels().classes[k], fx["top"].as_str().unwrap(), "{text:?}");
-        assert!((p - fx["prob"].as_f64().unwrap() as f32).abs() < 1e-3, "{text:?}: {p} vs {}", fx["prob"]);
+        let (k, p) = probs
+            .iter()
+            .enumerate()
+            .fold((0, f32::MIN), |b, (k, &p)| if p > b.1 { (k, p) } else { b });
+        assert_eq!(
+            m.labels().classes[k],
+            fx["top"].as_str().unwrap(),
+            "{text:?}"
+        );
+        assert!(
+            (p - fx["prob"].as_f64().unwrap() as f32).abs() < 1e-3,
+            "{text:?}: {p} vs {}",
+            fx["prob"]
+        );
     }
 }
 
@@ -220,7 +279,11 @@ fn hostile_input_never_panics() {
         let got = r.understand(s);
         assert!(!got.intent.is_empty());
     }
-    assert_eq!(m.predict(&long).0, "none", "over-long input is not a command");
+    assert_eq!(
+        m.predict(&long).0,
+        "none",
+        "over-long input is not a command"
+    );
     assert!(m.understand(&long_zh).is_none());
     assert!(m.understand("").is_none());
 }
@@ -233,16 +296,26 @@ fn missing_or_corrupt_files_are_named() {
     let e = IntentModel::load(&dir).unwrap_err().to_string();
     assert!(e.contains("labels.json") && e.contains("train.py"), "{e}");
 
-    std::fs::copy(root().join("models/nlu/labels.json"), dir.join("labels.json")).unwrap();
+    std::fs::copy(
+        root().join("models/nlu/labels.json"),
+        dir.join("labels.json"),
+    )
+    .unwrap();
     let e = IntentModel::load(&dir).unwrap_err().to_string();
     assert!(e.contains("intent-int8.onnx"), "{e}");
 
     std::fs::write(dir.join("intent-int8.onnx"), b"not a model at all").unwrap();
     let e = IntentModel::load(&dir).unwrap_err().to_string();
-    assert!(e.contains("intent-int8.onnx") && e.contains("not a usable ONNX model"), "{e}");
+    assert!(
+        e.contains("intent-int8.onnx") && e.contains("not a usable ONNX model"),
+        "{e}"
+    );
 
     std::fs::write(dir.join("labels.json"), b"{\"classes\": 3}").unwrap();
     let e = IntentModel::load(&dir).unwrap_err().to_string();
-    assert!(e.contains("labels.json") && e.contains("not valid labels"), "{e}");
+    assert!(
+        e.contains("labels.json") && e.contains("not valid labels"),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
