@@ -227,13 +227,22 @@ impl Subscriber {
         let mut opts = MqttOptions::new(id, "127.0.0.1", port);
         opts.set_keep_alive(Duration::from_secs(5));
         let (client, mut conn) = Client::new(opts, 64);
-        client.subscribe(filter, QoS::AtLeastOnce).unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let sub_client = client.clone();
+        let filter = filter.to_string();
         std::thread::spawn(move || {
+            // Subscribe on every connect until acknowledged; a broker that is
+            // still coming up (connection refused/reset) is retried, not fatal.
+            let mut acked = false;
+            let mut errors = 0;
             for ev in conn.iter() {
                 match ev {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) if !acked => {
+                        let _ = sub_client.try_subscribe(filter.clone(), QoS::AtLeastOnce);
+                    }
                     Ok(Event::Incoming(Packet::SubAck(_))) => {
+                        acked = true;
                         let _ = ready_tx.send(());
                     }
                     Ok(Event::Incoming(Packet::Publish(p))) => {
@@ -252,6 +261,10 @@ impl Subscriber {
                         }
                     }
                     Ok(_) => {}
+                    Err(_) if !acked && errors < 100 => {
+                        errors += 1;
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
                     Err(_) => return,
                 }
             }
