@@ -6,7 +6,7 @@
 #   hw-test/cross/aarch64.sh            setup + tests (everything below)
 #   hw-test/cross/aarch64.sh setup      packages, Rust target, aarch64 ONNX Runtime
 #   hw-test/cross/aarch64.sh build      the binary for the car (profile `embedded`, .cargo/config.toml):
-#                                       target/aarch64-unknown-linux-gnu/embedded/cabin-voice
+#                                       target/cross/aarch64-unknown-linux-gnu/embedded/cabin-voice
 #   hw-test/cross/aarch64.sh test [ARGS]  cargo test --target aarch64-unknown-linux-gnu [ARGS]
 #
 # Settings live in .cargo/config.toml (linker, runner, cross C/C++ compilers,
@@ -66,7 +66,7 @@ cross_env() {
 build() {
   cross_env
   nice -n 15 cargo build --profile embedded --target "$TARGET" -j "$JOBS" --bin cabin-voice
-  ls -l "target/$TARGET/embedded/cabin-voice"
+  ls -l "$CARGO_TARGET_DIR/$TARGET/embedded/cabin-voice"
 }
 
 run_tests() {

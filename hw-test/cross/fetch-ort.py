@@ -7,8 +7,10 @@ needs the target's library too. This takes the `arch = "<ARCH>"` onnxruntime
 wheel with pip (cached with install.py's downloads in models/.cache/), checks
 the wheel's and the library's sha256 against models.toml, and writes
 
-    target/<ARCH>-unknown-linux-gnu/onnxruntime/libonnxruntime.so.1.32.0
+    $CARGO_TARGET_DIR/<ARCH>-unknown-linux-gnu/onnxruntime/libonnxruntime.so.1.32.0
                                                (+ .so.1 and .so symlinks)
+
+(CARGO_TARGET_DIR defaults to target/; aarch64.sh sets target/cross).
 
     python3 hw-test/cross/fetch-ort.py [--arch aarch64] [--dest DIR]
 """
@@ -16,6 +18,7 @@ the wheel's and the library's sha256 against models.toml, and writes
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -30,7 +33,8 @@ def main(argv=None) -> int:
     ap.add_argument("--arch", default="aarch64")
     ap.add_argument("--dest", type=Path)
     args = ap.parse_args(argv)
-    dest = args.dest or REPO / "target" / f"{args.arch}-unknown-linux-gnu" / "onnxruntime"
+    target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
+    dest = args.dest or target / f"{args.arch}-unknown-linux-gnu" / "onnxruntime"
 
     _, sources, models = install.load_manifest()
     libs = [m for m in models if m["kind"] == "ort-library" and m.get("arch") == args.arch]

@@ -60,8 +60,16 @@ fi
 
 export QEMU_CPU="${QEMU_CPU:-cortex-a76}"
 export QEMU_LD_PREFIX="$root"
-if [ -z "${ORT_DYLIB_PATH:-}" ] && [ -f "$tdir/onnxruntime/libonnxruntime.so.1.32.0" ]; then
-  export ORT_DYLIB_PATH="$tdir/onnxruntime/libonnxruntime.so.1.32.0"
+if [ -z "${ORT_DYLIB_PATH:-}" ]; then
+  for d in "$tdir" "$repo/target/aarch64-unknown-linux-gnu" "$repo/target/cross/aarch64-unknown-linux-gnu"; do
+    if [ -f "$d/onnxruntime/libonnxruntime.so.1.32.0" ]; then
+      export ORT_DYLIB_PATH="$d/onnxruntime/libonnxruntime.so.1.32.0"
+      break
+    fi
+  done
+  if [ -z "${ORT_DYLIB_PATH:-}" ]; then
+    echo "qemu-aarch64.sh: no aarch64 ONNX Runtime (run hw-test/cross/aarch64.sh setup)" >&2
+  fi
 fi
 
 # binfmt_misc entry for aarch64 ELF executables (magic and mask as in Debian's
