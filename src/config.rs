@@ -88,6 +88,9 @@ pub struct Asr {
     /// several times faster on short commands, but it loses words on fast speech
     /// (off until the bench shows it keeps accuracy).
     pub fit_audio_ctx: bool,
+    /// ggml backend: `cpu`, or `gpu` for a build with a GPU backend
+    /// (cargo feature `whisper-vulkan` / `whisper-cuda`); without one, CPU.
+    pub backend: String,
 }
 
 impl Default for Asr {
@@ -99,6 +102,7 @@ impl Default for Asr {
             threads: 0,
             domain_prompt: true,
             fit_audio_ctx: false,
+            backend: "cpu".into(),
         }
     }
 }
@@ -122,11 +126,23 @@ impl Default for Nlu {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OnnxRuntime {
     /// Path of `libonnxruntime.so`; empty: `$ORT_DYLIB_PATH`, then `<models>/lib/`.
     pub library: String,
+    /// Execution providers to try, in order (e.g. `["qnn", "vsinpu", "xnnpack",
+    /// "cpu"]`); those the library lacks are skipped, CPU is the last resort.
+    pub execution_providers: Vec<String>,
+}
+
+impl Default for OnnxRuntime {
+    fn default() -> Self {
+        OnnxRuntime {
+            library: String::new(),
+            execution_providers: vec!["cpu".into()],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -265,6 +281,15 @@ impl Config {
         }
         if !["session", "system"].contains(&self.dbus.bus.as_str()) {
             return bad("dbus.bus", "use session or system".into());
+        }
+        if let Err(e) = crate::onnx::ep::parse_list(&self.onnxruntime.execution_providers) {
+            return bad("onnxruntime.execution_providers", e.to_string());
+        }
+        if !["cpu", "gpu"].contains(&self.asr.backend.as_str()) {
+            return bad(
+                "asr.backend",
+                format!("{:?}: use cpu or gpu", self.asr.backend),
+            );
         }
         Ok(())
     }

@@ -97,7 +97,9 @@ fn check_models(cfg: &Config) -> Vec<Check> {
         ) else {
             continue;
         };
-        let optional = m.get("optional").and_then(|v| v.as_bool()).unwrap_or(false);
+        // `default = false`: installed only on request (`install.py --all / --only`).
+        let optional = m.get("optional").and_then(|v| v.as_bool()).unwrap_or(false)
+            || !m.get("default").and_then(|v| v.as_bool()).unwrap_or(true);
         let arch_ok = m
             .get("arch")
             .and_then(|v| v.as_str())
@@ -169,6 +171,65 @@ async fn check_dbus(cfg: &Config) -> Check {
     }
 }
 
+/// The configured execution providers against those of the loaded library.
+fn check_providers(cfg: &Config) -> Check {
+    use crate::onnx::ep;
+    let names = |l: &[ep::Ep]| {
+        l.iter()
+            .map(|e| e.config_name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let wanted = match ep::parse_list(&cfg.onnxruntime.execution_providers) {
+        Ok(w) => w,
+        Err(e) => {
+            return Check::fail(
+                "providers",
+                e.to_string(),
+                "fix [onnxruntime] execution_providers",
+            )
+        }
+    };
+    let available = ep::available();
+    let sel = ep::select(&wanted, |e| available.contains(&e));
+    let mut detail = format!(
+        "configured [{}]; this ONNX Runtime has [{}]; used: {}",
+        names(&wanted),
+        names(&available),
+        if sel.used.is_empty() {
+            "cpu".to_string()
+        } else {
+            names(&sel.used)
+        }
+    );
+    if sel.fell_back_to_cpu() {
+        detail.push_str(&format!(
+            " (no {} in this build: CPU fallback)",
+            names(&sel.missing)
+        ));
+    }
+    Check::ok("providers", detail)
+}
+
+/// whisper.cpp's threads and ggml backend.
+fn whisper_line(cfg: &Config) -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let threads = if cfg.asr.threads == 0 {
+        format!("{cores} threads (all cores)")
+    } else {
+        format!("{} threads", cfg.asr.threads)
+    };
+    let gpu_build = cfg!(any(feature = "whisper-vulkan", feature = "whisper-cuda"));
+    let backend = match (cfg.asr.backend.as_str(), gpu_build) {
+        ("gpu", true) => "ggml GPU backend",
+        ("gpu", false) => "ggml CPU (asr.backend = gpu, but this build has no GPU backend)",
+        _ => "ggml CPU",
+    };
+    format!("{threads}, {backend}")
+}
+
 /// Runs every check.
 pub async fn run(cfg: &Config) -> Vec<Check> {
     let mut out = vec![Check::ok("config", "valid")];
@@ -209,13 +270,17 @@ pub async fn run(cfg: &Config) -> Vec<Check> {
         )),
     }
     match crate::onnx::init(&cfg.onnxruntime.library, &cfg.models_dir()) {
-        Ok(p) => out.push(Check::ok("onnxruntime", p)),
+        Ok(p) => {
+            out.push(Check::ok("onnxruntime", p));
+            out.push(check_providers(cfg));
+        }
         Err(e) => out.push(Check::fail(
             "onnxruntime",
             e.to_string(),
             "python3 models/install.py",
         )),
     }
+    out.push(Check::ok("whisper", whisper_line(cfg)));
     out.extend(check_models(cfg));
     out.push(check_broker(cfg));
     out.push(check_dbus(cfg).await);

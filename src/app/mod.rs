@@ -55,6 +55,7 @@ pub fn load_registry(cfg: &Config) -> Result<Arc<Registry>, AppError> {
 /// (`<models>/nlu`) for what the grammar misses, then `none`. A missing or broken
 /// model is a warning: the grammar alone still serves.
 pub fn build_router(cfg: &Config, reg: &Registry) -> Result<Router, AppError> {
+    configure_onnx(cfg);
     let grammar = Grammar::compile(reg)?;
     tracing::info!(sentences = grammar.len(), "grammar compiled");
     let mut engines: Vec<Box<dyn crate::nlu::Understand>> = vec![Box::new(grammar)];
@@ -75,6 +76,16 @@ pub fn build_router(cfg: &Config, reg: &Registry) -> Result<Router, AppError> {
         }
     }
     Ok(Router::new(engines))
+}
+
+/// Sets the process-wide ONNX execution provider order from the config (the
+/// list was checked by [`Config::validate`]); every ONNX session built after this
+/// registers them (see [`crate::onnx::ep`]).
+pub fn configure_onnx(cfg: &Config) {
+    match crate::onnx::ep::parse_list(&cfg.onnxruntime.execution_providers) {
+        Ok(eps) => crate::onnx::ep::configure(&eps),
+        Err(e) => tracing::warn!("onnxruntime.execution_providers: {e}; using the CPU"),
+    }
 }
 
 /// A model path: absolute as given, else relative to the models folder.
@@ -100,5 +111,6 @@ pub fn build_recognizer(cfg: &Config, reg: Option<&Registry>) -> WhisperRecogniz
         prompt_en,
         prompt_zh,
         fit_audio_ctx: cfg.asr.fit_audio_ctx,
+        use_gpu: cfg.asr.backend == "gpu",
     })
 }

@@ -22,6 +22,9 @@ pub struct WhisperSettings {
     pub prompt_zh: String,
     /// Size the encoder window to the clip instead of whisper's fixed 30 s.
     pub fit_audio_ctx: bool,
+    /// Run on the GPU backend compiled into whisper.cpp (features `whisper-vulkan`,
+    /// `whisper-cuda`); ignored by a CPU-only build.
+    pub use_gpu: bool,
 }
 
 struct Loaded {
@@ -37,7 +40,7 @@ pub struct WhisperRecognizer {
     en: Option<Loaded>,
 }
 
-fn load(path: &Path) -> Result<Loaded, AsrError> {
+fn load(path: &Path, use_gpu: bool) -> Result<Loaded, AsrError> {
     let err = |msg: String| AsrError::Model {
         path: path.display().to_string(),
         msg,
@@ -48,13 +51,13 @@ fn load(path: &Path) -> Result<Loaded, AsrError> {
         ));
     }
     super::ggml::check(path).map_err(err)?;
-    let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default()).map_err(
-        |e| {
-            err(format!(
-                "whisper.cpp could not load it ({e}); reinstall with `python3 models/install.py`"
-            ))
-        },
-    )?;
+    let mut params = WhisperContextParameters::default();
+    params.use_gpu(use_gpu);
+    let ctx = WhisperContext::new_with_params(path, params).map_err(|e| {
+        err(format!(
+            "whisper.cpp could not load it ({e}); reinstall with `python3 models/install.py`"
+        ))
+    })?;
     let state = ctx
         .create_state()
         .map_err(|e| err(format!("cannot create decoder state: {e}")))?;
@@ -88,7 +91,7 @@ impl WhisperRecognizer {
         if use_en {
             if self.en.is_none() {
                 let p = self.settings.model_en.clone().unwrap_or_default();
-                self.en = Some(load(&p)?);
+                self.en = Some(load(&p, self.settings.use_gpu)?);
             }
             return self
                 .en
@@ -96,7 +99,7 @@ impl WhisperRecognizer {
                 .ok_or(AsrError::Decode("model not loaded".into()));
         }
         if self.main.is_none() {
-            self.main = Some(load(&self.settings.model)?);
+            self.main = Some(load(&self.settings.model, self.settings.use_gpu)?);
         }
         self.main
             .as_mut()
@@ -288,17 +291,20 @@ mod tests {
     fn missing_and_corrupt_models_are_clear_errors() {
         let dir = std::env::temp_dir().join(format!("cv-asr-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let e = load(&dir.join("nope.bin")).err().unwrap().to_string();
+        let e = load(&dir.join("nope.bin"), false)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("not found") && e.contains("install.py"), "{e}");
         let bad = dir.join("bad.bin");
         std::fs::write(&bad, b"garbage garbage").unwrap();
-        let e = load(&bad).err().unwrap().to_string();
+        let e = load(&bad, false).err().unwrap().to_string();
         assert!(e.contains("bad magic"), "{e}");
         let trunc = dir.join("trunc.bin");
         let mut bytes = 0x6767_6d6cu32.to_le_bytes().to_vec();
         bytes.extend_from_slice(&[1, 0, 0, 0, 2, 0]);
         std::fs::write(&trunc, bytes).unwrap();
-        let e = load(&trunc).err().unwrap().to_string();
+        let e = load(&trunc, false).err().unwrap().to_string();
         assert!(e.contains("truncated"), "{e}");
         // A real model cut in half.
         let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -306,7 +312,7 @@ mod tests {
         if let Ok(bytes) = std::fs::read(&real) {
             assert!(super::super::ggml::check(&real).is_ok());
             std::fs::write(&trunc, &bytes[..bytes.len() / 2]).unwrap();
-            let e = load(&trunc).err().unwrap().to_string();
+            let e = load(&trunc, false).err().unwrap().to_string();
             assert!(e.contains("truncated") && e.contains("cut short"), "{e}");
         }
         std::fs::remove_dir_all(&dir).ok();

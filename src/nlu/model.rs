@@ -133,7 +133,7 @@ impl IntentModel {
             file: model_path.display().to_string(),
             msg,
         };
-        let session = Session::builder(env)
+        let session = crate::onnx::session_builder(env)
             .map_err(|e| bad(e.to_string()))?
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .map_err(|e| bad(e.to_string()))?

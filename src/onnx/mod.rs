@@ -1,6 +1,8 @@
 //! ONNX Runtime, loaded dynamically from the library shipped in the PyPI
 //! `onnxruntime` wheel (installed by `models/install.py` into `models/lib/`).
 
+pub mod ep;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -86,6 +88,14 @@ fn load(configured: &str, models_dir: &Path) -> Result<Loaded, OnnxError> {
         Ok((shown, env))
     })
     .clone()
+}
+
+/// A session builder with the configured execution providers registered
+/// (see [`ep`]); every ONNX model of the assistant starts from this.
+pub fn session_builder(
+    env: &ort::environment::Environment,
+) -> ort::Result<ort::session::builder::SessionBuilder> {
+    ep::apply(ort::session::Session::builder(env)?)
 }
 
 #[cfg(test)]
