@@ -220,14 +220,56 @@ def python_env() -> Path:
     return py
 
 
+TTS_KINDS = ("tts-model", "tts-voice")
+TTS_VENV = CACHE / "tts-venv"
+
+
+def tts_env() -> Path:
+    """The virtualenv that runs hw-test/tts/render.py ([tts] requirements in models.toml)."""
+    py = TTS_VENV / "bin" / "python"
+    manifest, _, _ = load_manifest()
+    reqs = manifest["tts"]["requirements"]
+    marker = TTS_VENV / "requirements.txt"
+    if py.exists() and marker.exists() and marker.read_text().split() == reqs:
+        return py
+    log(f"setting up {rel(TTS_VENV)} ({' '.join(reqs)})")
+    try:
+        venv.EnvBuilder(with_pip=True, clear=True).create(TTS_VENV)
+    except Exception as e:
+        raise InstallError(f"could not create a virtualenv in {rel(TTS_VENV)}: {e}\n"
+                           f"  fix: apt-get install python3-venv, then rerun") from None
+    run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--only-binary=:all:", *reqs])
+    marker.write_text("\n".join(reqs) + "\n")
+    return py
+
+
 def run(cmd: list[str]) -> None:
     proc = subprocess.run(cmd)
     if proc.returncode != 0:
         raise InstallError(f"command failed ({proc.returncode}): {' '.join(cmd)}")
 
 
+def npm_download(src: dict, dest: Path) -> None:
+    """Fetch a pinned npm package tarball: `npm pack` when npm is installed, else the
+    registry's tarball address for the same name and version (checked by sha256 either way)."""
+    spec = f"{src['name']}@{src['version']}"
+    if shutil.which("npm"):
+        run(["npm", "pack", "--silent", "--pack-destination", str(dest.parent), spec])
+        return
+    import urllib.request
+    url = f"https://registry.npmjs.org/{src['name']}/-/{src['name'].split('/')[-1]}-{src['version']}.tgz"
+    tmp = dest.with_name(dest.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
+            shutil.copyfileobj(r, f, 1 << 20)
+    except OSError as e:
+        raise InstallError(f"could not fetch {spec} from the npm registry: {e}") from None
+    os.replace(tmp, dest)
+
+
 def fetch_source(src: dict) -> Path:
-    """Download one pinned package with pip (unless cached) and check its sha256."""
+    """Download one pinned package with pip (npm for `registry = "npm"`) unless cached,
+    and check its sha256."""
     path = DOWNLOADS / src["file"]
     if path.is_file() and path.stat().st_size == src["size"] and sha256_file(path) == src["sha256"]:
         return path
@@ -235,14 +277,23 @@ def fetch_source(src: dict) -> Path:
         actual = sha256_file(path)
         if actual != src["sha256"]:
             raise mismatch(path, src["sha256"], actual, src["size"])
-    py = python_env()
     DOWNLOADS.mkdir(parents=True, exist_ok=True)
     log(f"downloading {src['name']}=={src['version']} ({src['size'] / 1e6:.0f} MB)")
+    if src.get("registry", "pypi") == "npm":
+        npm_download(src, path)
+        return checked_download(src, path)
+    py = python_env()
     run([str(py), "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
          *src.get("pip_args", []), "-d", str(DOWNLOADS), f"{src['name']}=={src['version']}"])
     if not path.is_file():
         got = ", ".join(sorted(p.name for p in DOWNLOADS.iterdir()))
         raise InstallError(f"pip did not produce {src['file']} for {src['name']}=={src['version']} (have: {got})")
+    return checked_download(src, path)
+
+
+def checked_download(src: dict, path: Path) -> Path:
+    if not path.is_file():
+        raise InstallError(f"the download of {src['name']}=={src['version']} did not produce {src['file']}")
     actual = sha256_file(path)
     if actual != src["sha256"]:
         raise mismatch(path, src["sha256"], actual, src["size"],
@@ -336,9 +387,12 @@ def build(entry: dict, sources: Sources, check: bool = True) -> tuple[str, int]:
             proc = subprocess.run(cmd, stdout=subprocess.DEVNULL)
             if proc.returncode != 0:
                 raise InstallError(f"conversion of {entry['name']} failed: {' '.join(cmd)}")
+        elif len(members) > 1:  # a file split over several packages (the Kokoro model): join
+            with open(tmp, "wb") as fout:
+                for n, m in zip(names, members):
+                    with open(sources.member(n, m), "rb") as fin:
+                        shutil.copyfileobj(fin, fout, 1 << 20)
         else:
-            if len(members) != 1:
-                raise InstallError(f"models.toml: {entry['name']}: expected one source_path")
             unpack_member(fetch_source(sources.get(names[0])), members[0], tmp)
             if entry.get("executable"):
                 tmp.chmod(0o755)
@@ -365,7 +419,7 @@ def build(entry: dict, sources: Sources, check: bool = True) -> tuple[str, int]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", action="append", default=[], metavar="NAME",
-                    help="install only this group (tiny.en, base, onnxruntime) or entry (tiny.en-q5_1); repeatable")
+                    help="install only this group (tiny.en, base, onnxruntime, tts) or entry (tiny.en-q5_1); repeatable")
     ap.add_argument("--all", action="store_true", help="include optional entries (the f16 ggml models)")
     ap.add_argument("--verify-only", action="store_true",
                     help="hash every selected file and compare with models.toml; download and build nothing")
@@ -425,6 +479,8 @@ def main(argv=None) -> int:
             ensure_links(m)
             save_stamps(stamps)
         save_stamps(stamps)
+        if any(m["kind"] in TTS_KINDS for m in selected):
+            tts_env()
         if missing:
             log(f"installed {len(missing)} file(s); {len(selected)} verified")
         else:
