@@ -1,8 +1,14 @@
-//! Audio input: whole clips from WAV files or raw PCM, as 16 kHz mono.
+//! Audio input: whole clips ([`Clip`]) and streaming sources ([`AudioSource`]:
+//! WAV file, raw PCM on stdin, microphone), all as 16 kHz mono.
 
 pub mod clip;
+pub mod mic;
+pub mod resample;
+pub mod ring;
+pub mod source;
 
 pub use clip::{Clip, SAMPLE_RATE};
+pub use source::{open_input, AudioSource, SourceStats};
 
 /// Errors of the audio layer.
 #[derive(Debug, thiserror::Error)]
@@ -17,4 +23,6 @@ pub enum AudioError {
     Io { path: String, err: std::io::Error },
     #[error("resampling failed: {0}")]
     Resample(String),
+    #[error("audio device {device:?}: {msg}")]
+    Device { device: String, msg: String },
 }
