@@ -91,6 +91,8 @@ pub struct Asr {
     /// ggml backend: `cpu`, or `gpu` for a build with a GPU backend
     /// (cargo feature `whisper-vulkan` / `whisper-cuda`); without one, CPU.
     pub backend: String,
+    /// Beam search width; 1: greedy decoding (docs/NLU.md, "Mandarin").
+    pub beam_size: u32,
 }
 
 impl Default for Asr {
@@ -103,6 +105,7 @@ impl Default for Asr {
             domain_prompt: true,
             fit_audio_ctx: false,
             backend: "cpu".into(),
+            beam_size: 1,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The labelled corpus (`hw-test/corpus/utterances.jsonl`) and its rendering to
-//! 16 kHz mono WAV: espeak-ng speech, resampled with sox, optionally after a wake
-//! phrase, mixed with synthetic cabin noise at a chosen SNR with a seeded RNG.
-//! The same corpus, options and seed always give the same samples.
+//! 16 kHz mono WAV: espeak-ng speech resampled with sox, or neural voices (Kokoro
+//! in English and Mandarin, Piper in English, see [`crate::tts`]), optionally after
+//! a wake phrase, mixed with synthetic cabin noise at a chosen SNR with a seeded
+//! RNG. The same corpus, options and seed always give the same samples.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -15,39 +16,86 @@ pub struct Utterance {
     pub text: String,
     pub intent: String,
     pub slots: serde_json::Map<String, Value>,
-    /// Speech can be rendered for it (false: typed text only, e.g. Mandarin,
-    /// which espeak-ng renders unintelligibly for whisper).
+    /// Speech can be rendered for it (false: typed text only). An utterance whose
+    /// language has no voice in the run is typed too.
     pub speech: bool,
     /// Smallest corpus holding it: tiny | small | full.
     pub set: String,
 }
 
-/// A synthetic voice: espeak-ng voice name and speed (words per minute).
+/// Which synthesiser speaks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Engine {
+    /// espeak-ng (formant synthesis).
+    Espeak,
+    /// Kokoro-82M int8 (neural, `hw-test/tts`).
+    Kokoro,
+    /// Piper en_US-joe-medium (neural, `hw-test/tts`).
+    Piper,
+}
+
+/// A synthetic voice: engine, voice name, language, and (espeak-ng only) speed in
+/// words per minute.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Voice {
+    pub engine: Engine,
     pub name: &'static str,
+    pub lang: &'static str,
     pub speed: u32,
 }
 
 impl Voice {
+    /// `en-us@170` (espeak-ng), `kokoro:zf_xiaoxiao`, `piper:joe`.
     pub fn label(&self) -> String {
-        format!("{}@{}", self.name, self.speed)
+        match self.engine {
+            Engine::Espeak => format!("{}@{}", self.name, self.speed),
+            Engine::Kokoro => format!("kokoro:{}", self.name),
+            Engine::Piper => format!("piper:{}", self.name),
+        }
+    }
+    /// The voice name `hw-test/tts/render.py` takes.
+    fn tts_name(&self) -> String {
+        match self.engine {
+            Engine::Piper => format!("piper-{}", self.name),
+            _ => self.name.to_string(),
+        }
     }
 }
 
-pub const VOICES: [Voice; 3] = [
+const fn espeak(name: &'static str, speed: u32) -> Voice {
     Voice {
-        name: "en-us",
-        speed: 170,
-    },
+        engine: Engine::Espeak,
+        name,
+        lang: "en",
+        speed,
+    }
+}
+
+const fn kokoro(name: &'static str, lang: &'static str) -> Voice {
     Voice {
-        name: "en-gb",
-        speed: 140,
-    },
+        engine: Engine::Kokoro,
+        name,
+        lang,
+        speed: 0,
+    }
+}
+
+pub const VOICES: [Voice; 10] = [
+    espeak("en-us", 170),
+    kokoro("zf_xiaoxiao", "zh"),
+    espeak("en-gb", 140),
+    espeak("en-us+f3", 170),
+    kokoro("af_heart", "en"),
+    kokoro("bm_george", "en"),
     Voice {
-        name: "en-us+f3",
-        speed: 170,
+        engine: Engine::Piper,
+        name: "joe",
+        lang: "en",
+        speed: 0,
     },
+    kokoro("zm_yunxi", "zh"),
+    kokoro("zf_xiaoyi", "zh"),
+    kokoro("zm_yunyang", "zh"),
 ];
 
 /// Noise condition: `None` = clean, `Some(db)` = cabin noise at this SNR.
@@ -63,11 +111,11 @@ pub fn snr_label(snr: Snr) -> String {
 /// Corpus size: which utterances, voices and noise conditions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Size {
-    /// CI: 4 en utterances, one voice, 10 dB; 2 zh typed lines.
+    /// CI: 4 en utterances, one espeak-ng voice, 10 dB; 2 zh typed lines.
     Tiny,
-    /// 8 en utterances, one voice, clean + 10 dB; 4 zh typed lines.
+    /// 8 en and 8 zh utterances, one voice each (espeak-ng, Kokoro), clean + 10 dB.
     Small,
-    /// Everything: 3 voices, clean + 20/10/5 dB.
+    /// Everything: all voices, clean + 20/10/5 dB.
     Full,
 }
 
@@ -97,7 +145,8 @@ impl Size {
     pub fn voices(self) -> &'static [Voice] {
         match self {
             Size::Full => &VOICES,
-            _ => &VOICES[..1],
+            Size::Small => &VOICES[..2],
+            Size::Tiny => &VOICES[..1],
         }
     }
     pub fn snrs(self) -> Vec<Snr> {
@@ -177,27 +226,41 @@ pub fn render(utts: &[Utterance], dir: &Path, opts: &RenderOpts) -> Result<Vec<I
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut items = Vec::new();
     let chosen: Vec<&Utterance> = utts.iter().filter(|u| opts.size.includes(&u.set)).collect();
-    let voices = opts
+    let voices: Vec<&Voice> = opts
         .size
         .voices()
         .iter()
-        .filter(|v| opts.voices.is_empty() || opts.voices.contains(&v.label()));
-    for voice in voices {
-        for u in chosen.iter().filter(|u| u.speech) {
-            let reference = if opts.wake {
-                format!("{WAKE_PHRASE} {}", u.text)
+        .filter(|v| opts.voices.is_empty() || opts.voices.contains(&v.label()))
+        .collect();
+    // Neural speech first, in one renderer run (cached across runs).
+    let mut reqs = Vec::new();
+    for voice in voices.iter().filter(|v| v.engine != Engine::Espeak) {
+        for u in chosen.iter().filter(|u| u.speech && u.lang == voice.lang) {
+            reqs.push(crate::tts::Request {
+                text: spoken(u, opts.wake),
+                lang: u.lang.clone(),
+                voice: voice.tts_name(),
+            });
+        }
+    }
+    let mut neural = crate::tts::render(&reqs)
+        .map_err(|e| e.to_string())?
+        .into_iter();
+    for voice in &voices {
+        for u in chosen.iter().filter(|u| u.speech && u.lang == voice.lang) {
+            let wake = if opts.wake && u.lang == "en" {
+                "-wake"
             } else {
-                u.text.clone()
+                ""
             };
-            let spoken = if opts.wake {
-                format!("{WAKE_PHRASE}, {}", u.text)
-            } else {
-                u.text.clone()
-            };
-            let wake = if opts.wake { "-wake" } else { "" };
-            let base = format!("{}{wake}__{}-{}", u.id, voice.name, voice.speed);
+            let base = format!("{}{wake}__{}", u.id, voice.label().replace([':', '@'], "-"));
             let clean = dir.join(format!("{base}__speech.wav"));
-            synthesize(&spoken, voice, &clean)?;
+            if voice.engine == Engine::Espeak {
+                synthesize(&spoken(u, opts.wake), voice, &clean)?;
+            } else {
+                let src = neural.next().ok_or("tts: fewer files than requests")?;
+                std::fs::copy(&src, &clean).map_err(|e| format!("{}: {e}", src.display()))?;
+            }
             let speech = read_wav(&clean)?;
             for snr in opts.size.snrs() {
                 let wav = dir.join(format!("{base}__{}.wav", snr_label(snr)));
@@ -206,7 +269,7 @@ pub fn render(utts: &[Utterance], dir: &Path, opts: &RenderOpts) -> Result<Vec<I
                 write_wav(&wav, &mixed)?;
                 items.push(Item {
                     utt: (*u).clone(),
-                    reference: reference.clone(),
+                    reference: reference(u, opts.wake),
                     wav: Some(wav),
                     voice: Some(voice.label()),
                     condition: snr_label(snr),
@@ -214,7 +277,11 @@ pub fn render(utts: &[Utterance], dir: &Path, opts: &RenderOpts) -> Result<Vec<I
             }
         }
     }
-    for u in chosen.iter().filter(|u| !u.speech) {
+    let spoken_langs: Vec<&str> = voices.iter().map(|v| v.lang).collect();
+    for u in chosen
+        .iter()
+        .filter(|u| !u.speech || !spoken_langs.contains(&u.lang.as_str()))
+    {
         items.push(Item {
             utt: (*u).clone(),
             reference: u.text.clone(),
@@ -224,6 +291,24 @@ pub fn render(utts: &[Utterance], dir: &Path, opts: &RenderOpts) -> Result<Vec<I
         });
     }
     Ok(items)
+}
+
+/// What is said: the command, after the (English) wake phrase if asked for.
+fn spoken(u: &Utterance, wake: bool) -> String {
+    if wake && u.lang == "en" {
+        format!("{WAKE_PHRASE}, {}", u.text)
+    } else {
+        u.text.clone()
+    }
+}
+
+/// What a perfect transcript holds.
+fn reference(u: &Utterance, wake: bool) -> String {
+    if wake && u.lang == "en" {
+        format!("{WAKE_PHRASE} {}", u.text)
+    } else {
+        u.text.clone()
+    }
 }
 
 /// espeak-ng to a WAV, then sox to 16 kHz mono s16 (no dither: deterministic).

@@ -7,6 +7,7 @@ pub mod corpus;
 pub mod metrics;
 pub mod report;
 pub mod runner;
+pub mod tts;
 
 use std::path::PathBuf;
 

@@ -73,9 +73,112 @@ fn spell_number(tok: &str) -> String {
     s
 }
 
+fn is_cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c)
+}
+
+const ZH_DIGITS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+
+/// An integer read in Chinese (below 10^8): 22 -> 二十二, 105 -> 一百零五.
+fn zh_int(n: u64) -> String {
+    if n >= 100_000_000 {
+        return n
+            .to_string()
+            .chars()
+            .map(|d| ZH_DIGITS[d.to_digit(10).unwrap_or(0) as usize])
+            .collect();
+    }
+    if n >= 10_000 {
+        let (hi, lo) = (n / 10_000, n % 10_000);
+        let mut s = zh_int(hi) + "万";
+        if lo > 0 {
+            if lo < 1000 {
+                s.push('零');
+            }
+            s += &zh_int(lo);
+        }
+        return s;
+    }
+    let mut s = String::new();
+    let mut zero = false;
+    for (unit, div) in [("千", 1000), ("百", 100), ("十", 10), ("", 1)] {
+        let d = (n / div) % 10;
+        if d == 0 {
+            zero = !s.is_empty();
+            continue;
+        }
+        if zero {
+            s.push('零');
+            zero = false;
+        }
+        if !(d == 1 && div == 10 && n < 20) {
+            s.push(ZH_DIGITS[d as usize]);
+        }
+        s.push_str(unit);
+    }
+    if s.is_empty() {
+        s.push('零');
+    }
+    s
+}
+
+/// A number token read in Chinese: 98.5 -> 九十八点五.
+fn zh_number(tok: &str) -> String {
+    let (int, frac) = tok.split_once('.').unwrap_or((tok, ""));
+    let mut s = int.parse().map(zh_int).unwrap_or_else(|_| int.to_string());
+    if !frac.is_empty() {
+        s.push('点');
+        s.extend(
+            frac.chars()
+                .map(|d| ZH_DIGITS[d.to_digit(10).unwrap_or(0) as usize]),
+        );
+    }
+    s
+}
+
+/// Mandarin: one unit per character, numbers in characters (30% -> 百分之三十).
+fn normalize_zh(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_digit() {
+            let mut j = i;
+            while j < chars.len()
+                && (chars[j].is_ascii_digit()
+                    || (chars[j] == '.' && chars.get(j + 1).is_some_and(|d| d.is_ascii_digit())))
+            {
+                j += 1;
+            }
+            let tok: String = chars[i..j].iter().collect();
+            let mut spoken = zh_number(&tok);
+            if matches!(chars.get(j), Some('%' | '％')) {
+                spoken = format!("百分之{spoken}");
+                j += 1;
+            }
+            out.extend(spoken.chars().map(String::from));
+            i = j;
+            continue;
+        }
+        if is_cjk(c) {
+            out.push(c.to_string());
+        } else if c.is_alphanumeric() {
+            out.extend(c.to_lowercase().map(String::from));
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Lower case, digits spelled out, "%" -> "percent", punctuation dropped
-/// (apostrophes inside words kept), hyphens split words.
+/// (apostrophes inside words kept), hyphens split words. Text with Chinese
+/// characters is split into characters, numbers read in Chinese, so that the
+/// word error rate of Mandarin is its character error rate.
 pub fn normalize(text: &str) -> Vec<String> {
+    if text.chars().any(is_cjk) {
+        return normalize_zh(text);
+    }
     let mut spaced = String::new();
     let chars: Vec<char> = text.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
@@ -180,6 +283,13 @@ mod tests {
     fn wer_counts_edits() {
         assert_eq!(word_errors("turn the fan up", "Turn the fan up."), (0, 4));
         assert_eq!(word_errors("turn the fan up", "turn fan down now"), (3, 4));
+        assert_eq!(word_errors("空调调到二十二度", "空调调到22度。"), (0, 8));
+        assert_eq!(word_errors("车窗打开百分之三十", "车窗打开30%"), (0, 9));
+        assert_eq!(word_errors("把副驾车窗打开", "把付架车窗打开"), (2, 7));
+        assert_eq!(word_errors("调频九十八点五", "调频98.5"), (0, 7));
+        assert_eq!(zh_int(105), "一百零五");
+        assert_eq!(zh_int(10), "十");
+        assert_eq!(zh_int(110), "一百一十");
     }
 
     #[test]

@@ -112,5 +112,6 @@ pub fn build_recognizer(cfg: &Config, reg: Option<&Registry>) -> WhisperRecogniz
         prompt_zh,
         fit_audio_ctx: cfg.asr.fit_audio_ctx,
         use_gpu: cfg.asr.backend == "gpu",
+        beam_size: cfg.asr.beam_size,
     })
 }

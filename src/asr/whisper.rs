@@ -25,6 +25,8 @@ pub struct WhisperSettings {
     /// Run on the GPU backend compiled into whisper.cpp (features `whisper-vulkan`,
     /// `whisper-cuda`); ignored by a CPU-only build.
     pub use_gpu: bool,
+    /// Beam search width; 0 or 1: greedy.
+    pub beam_size: u32,
 }
 
 struct Loaded {
@@ -154,13 +156,22 @@ impl WhisperRecognizer {
             _ => self.settings.prompt_en.clone(),
         };
         let fit = self.settings.fit_audio_ctx;
+        let beam = self.settings.beam_size;
         let model = self.model_for(lang)?;
         let code = if lang == Lang::Zh && model.multilingual {
             "zh"
         } else {
             "en"
         };
-        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        let strategy = if beam > 1 {
+            SamplingStrategy::BeamSearch {
+                beam_size: beam as i32,
+                patience: -1.0,
+            }
+        } else {
+            SamplingStrategy::Greedy { best_of: 1 }
+        };
+        let mut params = FullParams::new(strategy);
         params.set_n_threads(threads);
         params.set_language(Some(code));
         params.set_detect_language(false);

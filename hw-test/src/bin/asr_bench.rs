@@ -95,8 +95,10 @@ fn main() {
         },
     )
     .unwrap_or_else(|e| fail(e));
+    // English speech only: the whisper.cpp comparison is about English models.
     let wavs: Vec<&Path> = items
         .iter()
+        .filter(|i| i.utt.lang == "en")
         .filter_map(|i| i.wav.as_deref())
         .take(limit)
         .collect();
@@ -116,6 +118,8 @@ fn main() {
         models: models.clone(),
         cwd: workspace_root(),
         timeout: Duration::from_secs(300),
+        remote: None,
+        sim_bin: None,
     };
     std::fs::create_dir_all(&out).unwrap_or_else(|e| fail(e));
     let mut results = Vec::new();
