@@ -120,8 +120,29 @@ impl<R: Recognizer> Assistant<R> {
 
     async fn handle_turn(&mut self, text: &str, mut timings: Timings, t0: Instant) -> Outcome {
         let t_nlu = Instant::now();
-        let intent = self.router.understand(text);
+        // A compound request may be several calls (from the language model):
+        // each goes through the scheduler in order, with its own events.
+        let intents = self.router.understand_all(text);
         timings.nlu_ms = Some(ms(t_nlu));
+        let mut last = None;
+        for intent in intents {
+            last = Some(self.handle_intent(intent, timings.clone(), t0).await);
+        }
+        match last {
+            Some(outcome) => outcome,
+            None => {
+                self.handle_intent(crate::nlu::Intent::none(text), timings, t0)
+                    .await
+            }
+        }
+    }
+
+    async fn handle_intent(
+        &mut self,
+        intent: crate::nlu::Intent,
+        mut timings: Timings,
+        t0: Instant,
+    ) -> Outcome {
         timings.total_ms = ms(t0);
         let ev = Event::new(
             "intent",

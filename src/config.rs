@@ -27,6 +27,8 @@ pub struct Config {
     pub dbus: DBus,
     pub nlu: Nlu,
     pub phone: Phone,
+    /// `[lm]`: see [`crate::lm::config`].
+    pub lm: crate::lm::config::Lm,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -281,6 +283,9 @@ impl Config {
             if !(0.0..=1.0).contains(&t) {
                 return bad("nlu.threshold", format!("{t}: must be 0..1"));
             }
+        }
+        if let Err((key, msg)) = self.lm.validate() {
+            return bad(&key, msg);
         }
         if !["session", "system"].contains(&self.dbus.bus.as_str()) {
             return bad("dbus.bus", "use session or system".into());

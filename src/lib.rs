@@ -11,6 +11,7 @@ pub mod audio;
 pub mod bus;
 pub mod config;
 pub mod events;
+pub mod lm;
 pub mod nlu;
 pub mod notify;
 pub mod onnx;

@@ -53,7 +53,8 @@ pub fn load_registry(cfg: &Config) -> Result<Arc<Registry>, AppError> {
 
 /// The understanding router: the grammar fast path, then the intent model
 /// (`<models>/nlu`) for what the grammar misses, then `none`. A missing or broken
-/// model is a warning: the grammar alone still serves.
+/// model is a warning: the grammar alone still serves. Last, when installed,
+/// the language model (docs/LM.md) for open and compound requests.
 pub fn build_router(cfg: &Config, reg: &Registry) -> Result<Router, AppError> {
     configure_onnx(cfg);
     let grammar = Grammar::compile(reg)?;
@@ -74,6 +75,10 @@ pub fn build_router(cfg: &Config, reg: &Registry) -> Result<Router, AppError> {
             }
             Err(e) => eprintln!("warning: intent model not used ({e}); the grammar alone serves"),
         }
+    }
+    // Last: the language model, for open and compound requests.
+    if let Some(lm) = crate::lm::from_config(cfg, reg) {
+        engines.push(Box::new(lm));
     }
     Ok(Router::new(engines))
 }

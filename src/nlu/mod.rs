@@ -89,6 +89,12 @@ impl Intent {
 pub trait Understand: Send + Sync {
     /// The intent of `text`, or `None` when this engine has no confident answer.
     fn understand(&self, text: &str) -> Option<Intent>;
+
+    /// Every call of `text`, in order, for engines that split compound requests
+    /// ("warmer, and defrost the windscreen"); by default the one intent.
+    fn understand_all(&self, text: &str) -> Option<Vec<Intent>> {
+        self.understand(text).map(|i| vec![i])
+    }
 }
 
 impl Understand for Grammar {
@@ -117,5 +123,18 @@ impl Router {
             .iter()
             .find_map(|e| e.understand(trimmed))
             .unwrap_or_else(|| Intent::none(trimmed))
+    }
+
+    /// Every call of `text` from the first engine with an answer (several for
+    /// a compound request the language model split); `[none]` if none has one.
+    pub fn understand_all(&self, text: &str) -> Vec<Intent> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return vec![Intent::none(text)];
+        }
+        self.engines
+            .iter()
+            .find_map(|e| e.understand_all(trimmed).filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| vec![Intent::none(trimmed)])
     }
 }

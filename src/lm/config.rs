@@ -1,0 +1,57 @@
+//! `[lm]` in the configuration file (documented in docs/CONFIG.md).
+
+use serde::Deserialize;
+
+/// The language model fallback for open requests.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Lm {
+    /// Use the language model when the grammar and the intent model have no
+    /// answer (only if its files are installed: `install.py --only lm`).
+    pub enabled: bool,
+    /// ONNX decoder, relative to the models folder.
+    pub model: String,
+    /// tokenizer.json of the model, relative to the models folder.
+    pub tokenizer: String,
+    /// Inference threads; 0: all cores.
+    pub threads: usize,
+    /// Most generated tokens per request.
+    pub max_tokens: usize,
+    /// Wall-time budget per request, prefill included.
+    pub timeout_ms: u64,
+    /// Most calls one request may make.
+    pub max_calls: usize,
+}
+
+impl Default for Lm {
+    fn default() -> Self {
+        Lm {
+            enabled: true,
+            model: "lm/model.onnx".into(),
+            tokenizer: "lm/tokenizer.json".into(),
+            threads: 0,
+            max_tokens: 128,
+            timeout_ms: 8000,
+            max_calls: 4,
+        }
+    }
+}
+
+impl Lm {
+    /// Values serde cannot check: (key, message).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        if self.max_tokens < 16 {
+            return Err(("lm.max_tokens".into(), "must be at least 16".into()));
+        }
+        if self.timeout_ms == 0 {
+            return Err(("lm.timeout_ms".into(), "must be > 0".into()));
+        }
+        if !(1..=16).contains(&self.max_calls) {
+            return Err(("lm.max_calls".into(), "must be 1..16".into()));
+        }
+        if self.model.trim().is_empty() || self.tokenizer.trim().is_empty() {
+            return Err(("lm.model".into(), "model and tokenizer must be set".into()));
+        }
+        Ok(())
+    }
+}
