@@ -21,9 +21,11 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # 1. System packages (build: cmake + libclang for whisper.cpp, ALSA for cpal;
-#    run: mosquitto, dbus; tests: espeak-ng, sox).
+#    run: mosquitto, dbus; tests: espeak-ng, sox; the bench's remote target:
+#    ssh, and sshd for its test, which starts a private one on loopback).
 PKGS="build-essential cmake clang libclang-dev pkg-config libasound2-dev libdbus-1-dev \
-mosquitto mosquitto-clients dbus espeak-ng sox python3 python3-pip python3-venv"
+mosquitto mosquitto-clients dbus espeak-ng sox python3 python3-pip python3-venv \
+openssh-client openssh-server"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -5,6 +5,7 @@
 
 pub mod corpus;
 pub mod metrics;
+pub mod remote;
 pub mod report;
 pub mod runner;
 pub mod tts;

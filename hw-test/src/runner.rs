@@ -3,6 +3,7 @@
 
 use crate::corpus::Item;
 use crate::metrics;
+use crate::remote::Remote;
 use serde_json::{json, Value};
 use std::io::Read;
 use std::net::TcpListener;
@@ -156,16 +157,46 @@ pub struct Setup {
     /// Where `run` is started (the plugins are found from there).
     pub cwd: PathBuf,
     pub timeout: Duration,
+    /// `remote` target: runs go to the board (staged by the caller); the
+    /// simulator stays here and runs `sim_bin`.
+    pub remote: Option<Remote>,
+    /// The bench host's binary for the simulator (default: `bin`).
+    pub sim_bin: Option<PathBuf>,
 }
 
 impl Setup {
+    /// The bench host's `cabin-voice` (the simulator).
     pub fn command(&self) -> Command {
-        let mut c = Command::new(&self.bin);
+        let mut c = Command::new(self.sim_bin.as_ref().unwrap_or(&self.bin));
         c.current_dir(&self.cwd)
             .env("CABIN_VOICE_MODELS", &self.models)
             .env_remove("CABIN_VOICE_CONFIG")
             .env("CABIN_VOICE_LOG", "warn,whisper_rs=off");
         c
+    }
+
+    /// `cabin-voice <args>` where the runs go: here, or on the board.
+    pub fn run_command(&self, args: &[String]) -> Command {
+        match &self.remote {
+            Some(r) => r.cabin_voice(args),
+            None => {
+                let mut c = Command::new(&self.bin);
+                c.current_dir(&self.cwd)
+                    .env("CABIN_VOICE_MODELS", &self.models)
+                    .env_remove("CABIN_VOICE_CONFIG")
+                    .env("CABIN_VOICE_LOG", "warn,whisper_rs=off")
+                    .args(args);
+                c
+            }
+        }
+    }
+
+    /// A corpus file as the running binary sees it.
+    fn wav_arg(&self, wav: &Path) -> String {
+        match &self.remote {
+            Some(r) => r.corpus_path(wav),
+            None => wav.display().to_string(),
+        }
     }
 }
 
@@ -196,6 +227,12 @@ pub fn run_local(
     };
     let addr = format!("{host}:{port}");
     let tap = Tap::new(&host, port)?;
+    let mut setup = setup.clone();
+    if let Some(r) = setup.remote.as_mut() {
+        r.connect(work, &host, port)?;
+    }
+    let setup = &setup;
+    let _close = CloseRemote(setup.remote.clone());
     let sim = setup
         .command()
         .args(["sim", "--mqtt", &addr])
@@ -224,6 +261,17 @@ pub fn run_local(
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// Closes the SSH master connection when the run ends, however it ends.
+struct CloseRemote(Option<Remote>);
+
+impl Drop for CloseRemote {
+    fn drop(&mut self) {
+        if let Some(r) = self.0.as_mut() {
+            r.close();
+        }
+    }
 }
 
 fn peak_rss_kb(pid: u32) -> Option<u64> {
@@ -292,19 +340,36 @@ pub fn run_measured(mut cmd: Command, timeout: Duration) -> Result<Measured, Str
 }
 
 fn run_one(setup: &Setup, item: &Item, addr: &str, tap: &Tap) -> Value {
-    let mut cmd = setup.command();
-    cmd.args(["run", "--json", "--mqtt", addr, "--lang", &item.utt.lang]);
-    match &item.wav {
-        Some(wav) => cmd.args(["--ptt", "--input"]).arg(wav),
-        None => cmd.args(["--text", &item.reference]),
+    // A remote board reaches the broker through the SSH tunnel on its loopback.
+    let addr = match setup.remote.as_ref().and_then(Remote::board_mqtt) {
+        Some(a) => a,
+        None => addr.to_string(),
     };
-    let m = run_measured(cmd, setup.timeout).unwrap_or_else(|e| Measured {
+    let mut args: Vec<String> = ["run", "--json", "--mqtt", &addr, "--lang", &item.utt.lang]
+        .map(str::to_string)
+        .to_vec();
+    match &item.wav {
+        Some(wav) => args.extend(["--ptt".into(), "--input".into(), setup.wav_arg(wav)]),
+        None => args.extend(["--text".into(), item.reference.clone()]),
+    };
+    let cmd = setup.run_command(&args);
+    let mut m = run_measured(cmd, setup.timeout).unwrap_or_else(|e| Measured {
         code: Some(-1),
         stdout: String::new(),
         stderr: e,
         wall_ms: 0.0,
         peak_rss_kb: None,
     });
+    if setup.remote.is_some() {
+        // The local ssh client's memory means nothing: the board reports its own.
+        m.peak_rss_kb = crate::remote::parse_peak_rss(&m.stderr);
+        m.stderr = m
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("CV_PEAK_RSS_KB="))
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
     let (code, stdout, stderr, wall_ms, rss) =
         (m.code, m.stdout, m.stderr, m.wall_ms, m.peak_rss_kb);
     // `run` waits for the broker's acks before exiting: what it published is

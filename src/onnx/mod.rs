@@ -24,20 +24,34 @@ const NAMES: &[&str] = &[
 
 /// Where the library would be loaded from: config, `ORT_DYLIB_PATH`, `<models>/lib/`.
 pub fn locate(configured: &str, models_dir: &Path) -> Result<PathBuf, OnnxError> {
+    let env = std::env::var("ORT_DYLIB_PATH").ok();
+    locate_in(
+        configured,
+        env.as_deref(),
+        models_dir,
+        Path::new("/usr/lib"),
+    )
+}
+
+/// [`locate`] with the environment and the system folder given.
+fn locate_in(
+    configured: &str,
+    env: Option<&str>,
+    models_dir: &Path,
+    system: &Path,
+) -> Result<PathBuf, OnnxError> {
     let mut candidates: Vec<PathBuf> = Vec::new();
     if !configured.is_empty() {
         candidates.push(configured.into());
     }
-    if let Ok(p) = std::env::var("ORT_DYLIB_PATH") {
-        if !p.is_empty() {
-            candidates.push(p.into());
-        }
+    if let Some(p) = env.filter(|p| !p.is_empty()) {
+        candidates.push(p.into());
     }
     for n in NAMES {
         candidates.push(models_dir.join("lib").join(n));
     }
     for n in NAMES {
-        candidates.push(Path::new("/usr/lib").join(n));
+        candidates.push(system.join(n));
     }
     candidates
         .iter()
@@ -105,19 +119,39 @@ mod tests {
     #[test]
     fn missing_library_is_one_clear_line() {
         let dir = std::env::temp_dir().join(format!("cv-ort-{}", std::process::id()));
-        let e = locate("", &dir).err().unwrap().to_string();
-        if std::env::var("ORT_DYLIB_PATH").is_err()
-            && !Path::new("/usr/lib/libonnxruntime.so").exists()
-        {
-            assert!(
-                e.contains("install.py") && e.contains("ORT_DYLIB_PATH"),
-                "{e}"
-            );
-            assert!(!e.contains('\n'));
+        let nowhere = dir.join("system");
+        let e = locate_in("", None, &dir, &nowhere).unwrap_err().to_string();
+        assert!(
+            e.contains("install.py") && e.contains("ORT_DYLIB_PATH"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'));
+        let e = locate_in("/nonexistent/libonnxruntime.so", None, &dir, &nowhere)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/nonexistent/libonnxruntime.so"), "{e}");
+        let e = locate_in("", Some("/nonexistent/env.so"), &dir, &nowhere)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/nonexistent/env.so"), "{e}");
+    }
+
+    #[test]
+    fn configured_then_env_then_models_folder() {
+        let dir = std::env::temp_dir().join(format!("cv-ort-order-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        let in_models = dir.join("lib").join("libonnxruntime.so");
+        let in_env = dir.join("env.so");
+        let configured = dir.join("configured.so");
+        for f in [&in_models, &in_env, &configured] {
+            std::fs::write(f, b"x").unwrap();
         }
-        let e = locate("/nonexistent/libonnxruntime.so", &dir);
-        if let Err(e) = e {
-            assert!(e.to_string().contains("/nonexistent/libonnxruntime.so"));
-        }
+        let env = in_env.to_str();
+        let nowhere = dir.join("system");
+        let c = configured.to_str().unwrap();
+        assert_eq!(locate_in(c, env, &dir, &nowhere).unwrap(), configured);
+        assert_eq!(locate_in("", env, &dir, &nowhere).unwrap(), in_env);
+        assert_eq!(locate_in("", None, &dir, &nowhere).unwrap(), in_models);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -6,13 +6,46 @@
 //!              [--bin PATH] [--models DIR] [--mqtt HOST:PORT] [--wake]
 //!              [--seed N] [--timeout S] [--label NAME] [--compare OLD.json]
 //!              [--voices en-us@170,...] [--render-only] [--report-only SUMMARY.json|rows.jsonl]
+//!              [--target remote --host USER@BOARD [--ssh-port N] [--ssh-key FILE]
+//!               [--remote-dir DIR] [--sim-bin PATH] [--ort-lib FILE] [--keep-remote]]
 
-use cabin_voice_hw_test::{corpus, find_binary, report, runner, workspace_root};
+use cabin_voice_hw_test::{corpus, find_binary, remote, report, runner, workspace_root};
 use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: bench [--target local] [--corpus tiny|small|full] [--out DIR] [--bin PATH] [--models DIR] [--mqtt HOST:PORT] [--wake] [--seed N] [--timeout S] [--label NAME] [--compare OLD.json] [--voices en-us@170,...] [--render-only] [--report-only SUMMARY.json|rows.jsonl]";
+/// Model files (relative to `--models`) a run reads with the default config;
+/// the `remote` target copies these to the board.
+const REMOTE_MODELS: &[&str] = &[
+    "models.toml",
+    "whisper/ggml-base-q5_1.bin",
+    "whisper/ggml-tiny.en-q5_1.bin",
+    "nlu",
+    "vad",
+    "wakeword",
+];
+
+/// The ONNX Runtime library for a board of `arch`: the host's install for the
+/// host's architecture, else the one `hw-test/cross/<arch>.sh setup` fetched.
+fn default_ort_lib(models: &Path, arch: &str) -> PathBuf {
+    let lib = "libonnxruntime.so.1.32.0";
+    if arch == std::env::consts::ARCH {
+        return models.join("lib").join(lib);
+    }
+    let triple = format!("{arch}-unknown-linux-gnu");
+    let root = workspace_root();
+    [root.join("target/cross"), root.join("target")]
+        .iter()
+        .map(|t| t.join(&triple).join("onnxruntime").join(lib))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            fail(format!(
+                "no {arch} ONNX Runtime: run hw-test/cross/{arch}.sh setup, or pass --ort-lib"
+            ))
+        })
+}
+
+const USAGE: &str = "usage: bench [--target local] [--corpus tiny|small|full] [--out DIR] [--bin PATH] [--models DIR] [--mqtt HOST:PORT] [--wake] [--seed N] [--timeout S] [--label NAME] [--compare OLD.json] [--voices en-us@170,...] [--render-only] [--report-only SUMMARY.json|rows.jsonl] [--target remote --host USER@BOARD [--ssh-port N] [--ssh-key FILE] [--remote-dir DIR] [--sim-bin PATH] [--ort-lib FILE] [--keep-remote]]";
 
 fn fail(msg: impl std::fmt::Display) -> ! {
     eprintln!("bench: {msg}");
@@ -59,12 +92,25 @@ fn main() {
     let size = corpus::Size::parse(&size_name)
         .unwrap_or_else(|| fail(format!("--corpus {size_name}: tiny, small or full")));
     match target.as_str() {
-        "local" => {}
-        "stream" | "remote" => fail(format!(
+        "local" | "remote" => {}
+        "stream" => fail(format!(
             "target {target} is not implemented yet (docs/BENCH.md, next steps)"
         )),
-        t => fail(format!("--target {t}: local (stream, remote: planned)")),
+        t => fail(format!("--target {t}: local or remote (stream: planned)")),
     }
+    let remote = (target == "remote").then(|| {
+        let host = opt("--host").unwrap_or_else(|| fail("--target remote needs --host USER@BOARD"));
+        let port = opt("--ssh-port").map(|p| {
+            p.parse::<u16>()
+                .unwrap_or_else(|_| fail("--ssh-port: a port number"))
+        });
+        remote::Remote::new(
+            &host,
+            port,
+            opt("--ssh-key").map(PathBuf::from),
+            &opt("--remote-dir").unwrap_or_else(|| "/tmp/cabin-voice-bench".into()),
+        )
+    });
     let old: Option<Value> = compare.as_ref().map(|p| {
         let t = std::fs::read_to_string(p).unwrap_or_else(|e| fail(format!("{p}: {e}")));
         serde_json::from_str(&t).unwrap_or_else(|e| fail(format!("{p}: {e}")))
@@ -126,11 +172,39 @@ fn main() {
     }
 
     let bin = find_binary(bin.as_deref()).unwrap_or_else(|e| fail(e));
+    let sim_bin = remote.as_ref().map(|_| {
+        find_binary(opt("--sim-bin").as_deref()).unwrap_or_else(|e| fail(format!("--sim-bin: {e}")))
+    });
+    if let Some(r) = &remote {
+        let arch = remote::elf_arch(&bin).unwrap_or_else(|e| fail(e));
+        let ort = opt("--ort-lib")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| default_ort_lib(&models, &arch));
+        eprintln!(
+            "bench: staging {} ({arch}) and models on {}:{}",
+            bin.display(),
+            r.host,
+            r.dir
+        );
+        let t = Instant::now();
+        r.stage(
+            &bin,
+            &workspace_root().join("plugins"),
+            &models,
+            REMOTE_MODELS,
+            &ort,
+            &audio_dir,
+        )
+        .unwrap_or_else(|e| fail(e));
+        eprintln!("bench: staged in {:.1} s", t.elapsed().as_secs_f64());
+    }
     let setup = runner::Setup {
         bin: bin.clone(),
         models,
         cwd: workspace_root(),
         timeout: Duration::from_secs(timeout),
+        remote: remote.clone(),
+        sim_bin,
     };
     eprintln!(
         "bench: running {} items with {}",
@@ -191,8 +265,18 @@ fn main() {
         "seed": seed,
         "date": date,
         "binary": bin.display().to_string(),
-        "host": format!("{cpu}, {cores} cores"),
+        "host": match &remote {
+            Some(r) => format!("{} (board over SSH)", r.host),
+            None => format!("{cpu}, {cores} cores"),
+        },
     });
+    if let Some(r) = &remote {
+        if !flag("--keep-remote") {
+            if let Err(e) = r.cleanup() {
+                eprintln!("bench: {e}");
+            }
+        }
+    }
     let sum = report::summarize(meta, &rows);
     std::fs::create_dir_all(&out).unwrap_or_else(|e| fail(e));
     let json_path = out.join("summary.json");
