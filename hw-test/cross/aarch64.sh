@@ -8,6 +8,7 @@
 #   hw-test/cross/aarch64.sh build      the binary for the car (profile `embedded`, .cargo/config.toml):
 #                                       target/cross/aarch64-unknown-linux-gnu/embedded/cabin-voice
 #   hw-test/cross/aarch64.sh test [ARGS]  cargo test --target aarch64-unknown-linux-gnu [ARGS]
+#   hw-test/cross/aarch64.sh ci         setup, then the CI selection (below) under qemu
 #
 # Settings live in .cargo/config.toml (linker, runner, cross C/C++ compilers,
 # pkg-config) and apply only to the aarch64 target; the host build is untouched.
@@ -74,8 +75,28 @@ run_tests() {
   nice -n 15 cargo test --workspace --target "$TARGET" -j "$JOBS" "$@"
 }
 
+# The CI run under emulation: the unit tests, and the integration tests of
+# the assistant and the plugin SDK that cover each native part on aarch64:
+# ONNX Runtime (intent model, execution providers), whisper.cpp (e2e: a spoken
+# command end to end), ALSA-linked binary start-up, MQTT, D-Bus, external
+# plugins, the Yocto crate list. Left to the full run (`aarch64.sh` / `test`):
+# tests that repeat whisper on many clips (the demo's five samples, the speech
+# corpora), which take tens of minutes each at emulated speed, and the bench
+# crate, whose tests drive host tools (cargo, sshd).
+CI_TESTS="providers nlu_catalogue nlu_model plugins_vss plugins_dbus safety sim new_skill external_plugins yocto_crates e2e"
+
+ci_tests() {
+  cross_env
+  local args=""
+  for t in $CI_TESTS; do args="$args --test $t"; done
+  nice -n 15 cargo test --target "$TARGET" -j "$JOBS" -p cabin-voice --lib --bins $args \
+    --no-fail-fast -- --skip demo_runs_the_bundled_samples
+  nice -n 15 cargo test --target "$TARGET" -j "$JOBS" -p cabin-voice-plugin-sdk --no-fail-fast
+}
+
 case "${1:-all}" in
   setup) setup ;;
+  ci) setup; ci_tests ;;
   build) build ;;
   test) shift; run_tests "$@" ;;
   all) setup; run_tests ;;
