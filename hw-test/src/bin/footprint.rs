@@ -111,7 +111,7 @@ fn one_run(bin: &Path, port: u16, args: &Args, work: &Path) -> Result<Run, Strin
         .env("NOTIFY_SOCKET", &sock_path)
         .env("CABIN_VOICE_LOG", "warn,whisper_rs=off")
         .env_remove("CABIN_VOICE_CONFIG")
-        .args(["--mqtt", &format!("127.0.0.1:{port}"), "run"])
+        .args(["run", "--mqtt", &format!("127.0.0.1:{port}")])
         .args(&args.extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
