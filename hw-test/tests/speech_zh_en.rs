@@ -1,0 +1,115 @@
+//! Commands spoken by neural voices (Kokoro int8 via hw-test/tts, rendered at test
+//! time and cached in target/tts-cache), recognised by the default whisper setup
+//! and understood by the default router: Mandarin and English, clean and in cabin
+//! noise. Needs `./setup.sh` (models, the TTS venv, espeak-ng, sox).
+
+use cabin_voice::app;
+use cabin_voice::asr::{Lang, Recognizer};
+use cabin_voice::config::Config;
+use cabin_voice_hw_test::{corpus, metrics, tts, workspace_root};
+use serde_json::{json, Value};
+
+struct Case {
+    text: &'static str,
+    lang: &'static str,
+    voice: &'static str,
+    snr: Option<i32>,
+    intent: &'static str,
+    slots: Value,
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            text: "空调调到二十二度",
+            lang: "zh",
+            voice: "zf_xiaoxiao",
+            snr: None,
+            intent: "climate.set_temperature",
+            slots: json!({"value": 22}),
+        },
+        Case {
+            text: "把天窗关上",
+            lang: "zh",
+            voice: "zm_yunxi",
+            snr: None,
+            intent: "sunroof.close",
+            slots: json!({}),
+        },
+        Case {
+            text: "今天晚上吃什么好呢",
+            lang: "zh",
+            voice: "zf_xiaoyi",
+            snr: None,
+            intent: "none",
+            slots: json!({}),
+        },
+        Case {
+            text: "set the temperature to twenty two degrees",
+            lang: "en",
+            voice: "af_heart",
+            snr: Some(10),
+            intent: "climate.set_temperature",
+            slots: json!({"value": 22}),
+        },
+    ]
+}
+
+#[test]
+fn spoken_commands_in_both_languages_are_understood() {
+    let root = workspace_root();
+    let cases = cases();
+    let reqs: Vec<tts::Request> = cases
+        .iter()
+        .map(|c| tts::Request {
+            text: c.text.into(),
+            lang: c.lang.into(),
+            voice: c.voice.into(),
+        })
+        .collect();
+    let wavs = tts::render(&reqs).unwrap_or_else(|e| {
+        panic!("rendering test speech failed: {e}\n(run ./setup.sh or python3 models/install.py)")
+    });
+
+    let mut cfg = Config::default();
+    cfg.general.models_dir = root.join("models").display().to_string();
+    cfg.general.plugins_dir = root.join("plugins").display().to_string();
+    let reg = app::load_registry(&cfg).expect("plugins load");
+    let router = app::build_router(&cfg, &reg).expect("router builds");
+    let mut rec = app::build_recognizer(&cfg, Some(&reg));
+
+    let (mut zh_errs, mut zh_chars) = (0, 0);
+    let mut failures = Vec::new();
+    for (c, wav) in cases.iter().zip(&wavs) {
+        let speech = corpus::read_wav(wav).expect("16 kHz mono s16");
+        assert!(
+            speech.len() > 16_000 / 2,
+            "{}: too short to be speech",
+            c.text
+        );
+        let audio = corpus::mix(&speech, c.snr, corpus::fnv1a(c.text));
+        let lang = if c.lang == "zh" { Lang::Zh } else { Lang::En };
+        let t = rec.transcribe(&audio, lang).expect("transcribes");
+        let (e, n) = metrics::word_errors(c.text, &t.text);
+        if c.lang == "zh" {
+            zh_errs += e;
+            zh_chars += n;
+        }
+        let got = router.understand(&t.text);
+        let slots = serde_json::to_value(&got.slots).unwrap();
+        eprintln!(
+            "{} [{} {:?}] -> {:?} -> {} {slots}",
+            c.text, c.voice, c.snr, t.text, got.intent
+        );
+        let wrong = metrics::slot_errors(c.slots.as_object().unwrap(), &slots);
+        if got.intent != c.intent || !wrong.is_empty() {
+            failures.push(format!(
+                "{:?} heard as {:?}: {} {slots}, expected {} {}",
+                c.text, t.text, got.intent, c.intent, c.slots
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let cer = zh_errs as f64 / zh_chars as f64;
+    assert!(cer <= 0.25, "Mandarin character error rate {cer:.2} > 0.25");
+}
