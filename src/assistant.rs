@@ -54,7 +54,13 @@ impl<R: Recognizer> Assistant<R> {
         &self.bus
     }
 
-    async fn emit(&self, ev: Event) {
+    /// The number of the last command (the next one is this + 1).
+    pub fn turn(&self) -> u64 {
+        self.turn
+    }
+
+    /// Prints `ev` (per the output mode) and publishes it on the events topic.
+    pub async fn emit(&self, ev: Event) {
         match self.output {
             Output::Json => {
                 let mut out = std::io::stdout().lock();
@@ -225,6 +231,7 @@ fn human(ev: &Event) -> String {
             d.get("payload").map(|v| v.to_string()).unwrap_or_default()
         ),
         "reply" => format!("reply      [{}] {}", s("status"), s("text")),
+        e if crate::listen::events::is_listen_event(e) => crate::listen::events::human(ev),
         _ => format!("error      {}", s("message")),
     }
 }

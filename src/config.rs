@@ -29,6 +29,10 @@ pub struct Config {
     pub phone: Phone,
     /// `[lm]`: see [`crate::lm::config`].
     pub lm: crate::lm::config::Lm,
+    /// `[audio]`, `[wake]`, `[listen]`: see [`crate::listen::config`].
+    pub audio: crate::listen::config::Audio,
+    pub wake: crate::listen::config::Wake,
+    pub listen: crate::listen::config::Listen,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -289,6 +293,11 @@ impl Config {
         }
         if !["session", "system"].contains(&self.dbus.bus.as_str()) {
             return bad("dbus.bus", "use session or system".into());
+        }
+        if let Err((key, msg)) =
+            crate::listen::config::validate(&self.audio, &self.wake, &self.listen)
+        {
+            return bad(&key, msg);
         }
         if let Err(e) = crate::onnx::ep::parse_list(&self.onnxruntime.execution_providers) {
             return bad("onnxruntime.execution_providers", e.to_string());

@@ -53,6 +53,13 @@ enum Cmd {
         /// The input is one command after a push-to-talk press (no wake word).
         #[arg(long)]
         ptt: bool,
+        /// Listen on the microphone (`[audio] device`): wake word or push-to-talk,
+        /// then the command; runs until SIGINT/SIGTERM.
+        #[arg(long, conflicts_with_all = ["input", "text"])]
+        mic: bool,
+        /// Pace a WAV --input in real time, like a microphone (default: as fast as possible).
+        #[arg(long)]
+        realtime: bool,
         /// Print one JSON event per line.
         #[arg(long)]
         json: bool,
@@ -76,6 +83,11 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Wake word heads.
+    Wakeword {
+        #[command(subcommand)]
+        cmd: WakewordCmd,
+    },
     /// Simulate the vehicle on MQTT: retained VSS state, applies actuation requests.
     Sim {
         /// Broker HOST:PORT (overrides [mqtt]).
@@ -84,6 +96,26 @@ enum Cmd {
         /// Driving speed in km/h (change it later on `<prefix>/sim/speed`).
         #[arg(long, default_value_t = 0.0)]
         speed: f64,
+    },
+}
+
+#[derive(Subcommand)]
+enum WakewordCmd {
+    /// Train a head for a custom phrase offline (models/wakeword/train.py; needs
+    /// python3, espeak-ng, sox); writes <models>/wakeword/<name>.onnx and .json.
+    Train {
+        /// The wake phrase, e.g. "hey cabin" or "你好小舱".
+        #[arg(long)]
+        phrase: String,
+        /// Language of the phrase: en or zh.
+        #[arg(long)]
+        lang: String,
+        /// Output path without extension (default: <models>/wakeword/<phrase slug>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Less data and fewer epochs (minutes instead of a quarter hour).
+        #[arg(long)]
+        quick: bool,
     },
 }
 
@@ -172,13 +204,56 @@ async fn real_main() -> Result<()> {
             mqtt,
             input,
             text,
-            ptt: _,
+            ptt,
+            mic,
+            realtime,
             json,
             lang,
         } => {
             apply_mqtt(&mut cfg, mqtt.as_deref())?;
             let lang: Lang = lang.as_deref().unwrap_or(&cfg.asr.language).parse()?;
-            run(cfg, input, text, json, lang).await?;
+            let mode = match (input, mic) {
+                (Some(path), _) if ptt => Mode::Clip(path),
+                (Some(path), _) => Mode::Listen(app::listen::Input::File { path, realtime }),
+                (None, true) => {
+                    Mode::Listen(app::listen::Input::Mic(app::listen::mic_settings(&cfg)))
+                }
+                (None, false) => Mode::Serve,
+            };
+            run(cfg, mode, text, json, lang).await?;
+        }
+        Cmd::Wakeword {
+            cmd:
+                WakewordCmd::Train {
+                    phrase,
+                    lang,
+                    out,
+                    quick,
+                },
+        } => {
+            if !["en", "zh"].contains(&lang.as_str()) {
+                bail!("--lang {lang:?}: use en or zh");
+            }
+            let script = cfg.models_dir().join("wakeword").join("train.py");
+            if !script.is_file() {
+                bail!(
+                    "{}: not found (the training script ships with the source tree)",
+                    script.display()
+                );
+            }
+            let mut cmd = std::process::Command::new("python3");
+            cmd.arg(&script)
+                .args(["--phrase", &phrase, "--lang", &lang]);
+            if let Some(o) = out {
+                cmd.arg("--out").arg(o);
+            }
+            if quick {
+                cmd.arg("--quick");
+            }
+            let status = cmd.status().context("cannot run python3")?;
+            if !status.success() {
+                bail!("wake word training failed ({status})");
+            }
         }
         Cmd::Plugins { json } => {
             let reg = app::load_registry(&cfg)?;
@@ -277,7 +352,7 @@ async fn build_assistant(
     let router = app::build_router(cfg, &reg)?;
     let topics = cabin_voice::bus::Topics::new(&cfg.mqtt.prefix);
     // Typed commands, and the answers of external plugins (routed to the scheduler).
-    let subs = vec![topics.say(), topics.plugin_response_filter()];
+    let subs = vec![topics.say(), topics.ptt(), topics.plugin_response_filter()];
     let (bus, incoming) = MqttBus::start(&cfg.mqtt, subs);
     let external = Arc::new(ExternalPlugins::mqtt(bus.clone()));
     let incoming = external.clone().route(incoming);
@@ -300,17 +375,23 @@ async fn build_assistant(
     ))
 }
 
-async fn run(
-    cfg: Config,
-    input: Option<String>,
-    text: Option<String>,
-    json: bool,
-    lang: Lang,
-) -> Result<()> {
+/// What `run` does with audio.
+enum Mode {
+    /// One command: the whole clip (after a push-to-talk press).
+    Clip(String),
+    /// Listen: wake word or push-to-talk, endpointing, command after command.
+    Listen(app::listen::Input),
+    /// No audio: typed commands on MQTT.
+    Serve,
+}
+
+async fn run(cfg: Config, mode: Mode, text: Option<String>, json: bool, lang: Lang) -> Result<()> {
     let (mut a, incoming) = build_assistant(&cfg, json).await?;
     if let Some(t) = text {
         a.handle_text(&t).await;
-    } else if let Some(path) = input {
+    } else if let Mode::Listen(input) = mode {
+        listen(&cfg, &mut a, incoming, input, lang).await?;
+    } else if let Mode::Clip(path) = mode {
         let clip = tokio::task::block_in_place(|| Clip::load(&path))?;
         if a.handle_clip(&clip, lang).await.is_none() {
             a.bus().flush(Duration::from_secs(5)).await?;
@@ -326,6 +407,92 @@ async fn run(
     }
     a.bus().flush(Duration::from_secs(5)).await?;
     a.bus().disconnect().await;
+    Ok(())
+}
+
+/// Listens to `input` until it ends (file, stdin) or SIGINT/SIGTERM (microphone),
+/// handling every command heard; typed commands and push-to-talk on MQTT and
+/// D-Bus are served meanwhile.
+async fn listen(
+    cfg: &Config,
+    a: &mut Assistant<cabin_voice::asr::WhisperRecognizer>,
+    mut incoming: Incoming,
+    input: app::listen::Input,
+    lang: Lang,
+) -> Result<()> {
+    use cabin_voice::listen::{events::event_of, ptt, Heard, HEARD_CAPACITY};
+    use tokio::signal::unix::{signal, SignalKind};
+    let button = ptt::PushToTalk::default();
+    let mut listener = app::listen::build_listener(cfg, button.flag())?;
+    let _dbus = ptt::serve_dbus(&cfg.dbus.bus, button.clone()).await;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Heard>(HEARD_CAPACITY);
+    let live = matches!(input, app::listen::Input::Mic(_));
+    std::thread::Builder::new()
+        .name("listener".into())
+        .spawn(move || {
+            let mut out = |h: Heard| tx.blocking_send(h).is_ok();
+            match input.open() {
+                Ok(mut source) => {
+                    if let Err(e) = listener.run(&mut *source, &mut out) {
+                        tracing::error!(error = %e, "listener stopped");
+                    }
+                }
+                Err(e) => {
+                    out(Heard::End {
+                        at_ms: 0,
+                        stats: Default::default(),
+                        error: Some(e.to_string()),
+                    });
+                }
+            }
+        })?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut sd = cabin_voice::notify::Service::started("listening");
+    let ptt_topic = a.bus().topics().ptt();
+    loop {
+        tokio::select! {
+            _ = sd.watchdog_due(), if live => sd.watchdog(),
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            h = rx.recv() => {
+                let Some(h) = h else { break };
+                match h {
+                    Heard::Utterance { samples, lang: heard_lang, .. } => {
+                        let clip = Clip { samples: samples.iter().map(|&s| s as f32 / 32768.0).collect() };
+                        let lang = match (lang, heard_lang.as_deref()) {
+                            (Lang::Auto, Some(l)) => l.parse().unwrap_or(Lang::Auto),
+                            _ => lang,
+                        };
+                        a.handle_clip(&clip, lang).await;
+                    }
+                    Heard::End { error, stats, at_ms } => {
+                        tracing::info!(audio_ms = at_ms, overruns = stats.overruns, reconnects = stats.reconnects, "audio input ended");
+                        if let Some(e) = error {
+                            bail!("{e}");
+                        }
+                        break;
+                    }
+                    other => {
+                        if let Some(ev) = event_of(&other, a.turn() + 1) {
+                            a.emit(ev).await;
+                        }
+                    }
+                }
+            }
+            msg = incoming.recv() => {
+                let Some(msg) = msg else { continue };
+                if msg.topic == ptt_topic {
+                    tracing::info!("push-to-talk over MQTT");
+                    button.press();
+                } else {
+                    match say_text(&msg.payload) {
+                        Some(t) => { a.handle_text(&t).await; }
+                        None => tracing::warn!(topic = %msg.topic, "ignored say message: expected UTF-8 text or a JSON object with text"),
+                    }
+                }
+            }
+        }
+    }
     Ok(())
 }
 
@@ -347,6 +514,10 @@ async fn serve(
             _ = term.recv() => break,
             msg = incoming.recv() => {
                 let Some(msg) = msg else { break };
+                if msg.topic == a.bus().topics().ptt() {
+                    tracing::info!("push-to-talk ignored: not listening to audio (run --mic)");
+                    continue;
+                }
                 match say_text(&msg.payload) {
                     Some(t) => { a.handle_text(&t).await; }
                     None => tracing::warn!(topic = %msg.topic, "ignored say message: expected UTF-8 text or a JSON object with text"),

@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod devices;
 pub mod doctor;
+pub mod listen;
 
 use crate::asr::prompt::domain_prompt;
 use crate::asr::whisper::WhisperSettings;

@@ -49,6 +49,11 @@ impl Topics {
         format!("{}/actuate/#", self.prefix)
     }
 
+    /// Push-to-talk: a message here starts listening without the wake word.
+    pub fn ptt(&self) -> String {
+        format!("{}/assistant/ptt", self.prefix)
+    }
+
     /// Assistant events (transcript, intent, action, reply, error).
     pub fn events(&self) -> String {
         format!("{}/assistant/events", self.prefix)
