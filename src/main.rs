@@ -176,8 +176,14 @@ async fn real_main() -> Result<()> {
             let reg = app::load_registry(&cfg)?;
             let router = app::build_router(&cfg, &reg)?;
             let print = |t: &str, out: &mut dyn Write| -> Result<()> {
-                let i = router.understand(t);
-                writeln!(out, "{}", serde_json::to_string(&i)?)?;
+                // A compound request (language model) is its first call, plus
+                // every call in order under "calls".
+                let all = router.understand_all(t);
+                let mut v = serde_json::to_value(&all[0])?;
+                if all.len() > 1 {
+                    v["calls"] = serde_json::to_value(&all)?;
+                }
+                writeln!(out, "{}", serde_json::to_string(&v)?)?;
                 out.flush()?;
                 Ok(())
             };
