@@ -18,6 +18,7 @@ fn router() -> Option<&'static Router> {
     static R: OnceLock<Option<Router>> = OnceLock::new();
     R.get_or_init(|| {
         let mut cfg = Config::default();
+        cfg.lm.enabled = true;
         cfg.general.plugins_dir = root().join("plugins").display().to_string();
         cfg.general.models_dir = root().join("models").display().to_string();
         let model = root().join("models").join(&cfg.lm.model);

@@ -7,7 +7,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields, default)]
 pub struct Lm {
     /// Use the language model when the grammar and the intent model have no
-    /// answer (only if its files are installed: `install.py --only lm`).
+    /// answer. Off by default: it is opt-in (its own licence, `install.py
+    /// --only lm`) and takes tens of seconds and ~2 GB to load.
     pub enabled: bool,
     /// ONNX decoder, relative to the models folder.
     pub model: String,
@@ -26,7 +27,7 @@ pub struct Lm {
 impl Default for Lm {
     fn default() -> Self {
         Lm {
-            enabled: true,
+            enabled: false,
             model: "lm/model.onnx".into(),
             tokenizer: "lm/tokenizer.json".into(),
             threads: 0,

@@ -16,12 +16,16 @@ const EXAMPLES: &[(&str, &str)] = &[
         r#"[{"intent":"climate.ac","slots":{"state":"on"}}]"#,
     ),
     (
-        "把空调打开",
-        r#"[{"intent":"climate.ac","slots":{"state":"on"}}]"#,
+        "把空调关了",
+        r#"[{"intent":"climate.ac","slots":{"state":"off"}}]"#,
     ),
     (
         "it's way too hot in here",
         r#"[{"intent":"climate.change_temperature","slots":{"direction":"down","delta":2}}]"#,
+    ),
+    (
+        "我好冷啊",
+        r#"[{"intent":"climate.change_temperature","slots":{"direction":"up","delta":2}}]"#,
     ),
     (
         "set the passenger side to 22 degrees and close all the windows",
@@ -32,8 +36,25 @@ const EXAMPLES: &[(&str, &str)] = &[
         r#"[{"intent":"window.open","slots":{"position":"driver","percent":30}}]"#,
     ),
     (
+        "the front glass is all misty",
+        r#"[{"intent":"climate.defrost","slots":{"target":"front","state":"on"}}]"#,
+    ),
+    (
+        "后窗看不清了",
+        r#"[{"intent":"climate.defrost","slots":{"target":"rear","state":"on"}}]"#,
+    ),
+    (
         "put on some jazz",
         r#"[{"intent":"media.play","slots":{"query":"jazz"}}]"#,
+    ),
+    (
+        "来点摇滚乐",
+        r#"[{"intent":"media.play","slots":{"query":"摇滚乐"}}]"#,
+    ),
+    ("stop the music", r#"[{"intent":"media.pause","slots":{}}]"#),
+    (
+        "声音大一点，然后下一首",
+        r#"[{"intent":"media.change_volume","slots":{"direction":"up"}},{"intent":"media.next","slots":{}}]"#,
     ),
     (
         "给张伟打电话",
@@ -44,24 +65,20 @@ const EXAMPLES: &[(&str, &str)] = &[
         r#"[{"intent":"nav.find_poi","slots":{"category":"charging_station"}}]"#,
     ),
     (
-        "声音大一点，然后下一首",
-        r#"[{"intent":"media.change_volume","slots":{"direction":"up"}},{"intent":"media.next","slots":{}}]"#,
-    ),
-    (
-        "I can't see out of the back window",
-        r#"[{"intent":"climate.defrost","slots":{"target":"rear","state":"on"}}]"#,
-    ),
-    (
-        "氛围灯换成蓝色，亮一点",
-        r#"[{"intent":"lights.ambient","slots":{"color":"blue","brightness":80}}]"#,
-    ),
-    (
-        "my back is cold",
-        r#"[{"intent":"seat.heat","slots":{"seat":"driver","level":2}}]"#,
-    ),
-    (
         "带我去机场",
         r#"[{"intent":"nav.navigate","slots":{"destination":"机场"}}]"#,
+    ),
+    (
+        "make the cabin lights purple and a bit brighter",
+        r#"[{"intent":"lights.ambient","slots":{"color":"purple","brightness":80}}]"#,
+    ),
+    (
+        "灯光暗一些",
+        r#"[{"intent":"lights.ambient","slots":{"brightness":30}}]"#,
+    ),
+    (
+        "my back is cold, and it's raining",
+        r#"[{"intent":"seat.heat","slots":{"seat":"driver","level":2}},{"intent":"wipers.set","slots":{"state":"on"}}]"#,
     ),
     ("tell me a joke", r#"[{"intent":"none","slots":{}}]"#),
     ("今天星期几", r#"[{"intent":"none","slots":{}}]"#),

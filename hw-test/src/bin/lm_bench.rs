@@ -61,7 +61,8 @@ fn main() {
         .filter(|(_, a)| *a == "--text")
         .filter_map(|(i, _)| args.get(i + 1).cloned())
         .collect();
-    let cfg = Config::default();
+    let mut cfg = Config::default();
+    cfg.lm.enabled = true;
     let reg = cabin_voice::app::load_registry(&cfg).expect("plugins");
     let rss0 = peak_rss_mb();
     let t0 = Instant::now();
