@@ -124,6 +124,10 @@ pub struct Nlu {
     pub model: bool,
     /// Confidence the model needs; unset: the calibrated value in labels.json.
     pub threshold: Option<f32>,
+    /// Let the grammar match a Chinese sentence with one near-homophone (a syllable
+    /// one pinyin letter off: 风锁调到 -> 风速调到) when nothing matches otherwise.
+    /// Off: no gain on recorded transcripts, and 有点累 matched 有点冷 (docs/NLU.md).
+    pub near_homophones: bool,
 }
 
 impl Default for Nlu {
@@ -131,6 +135,7 @@ impl Default for Nlu {
         Nlu {
             model: true,
             threshold: None,
+            near_homophones: false,
         }
     }
 }

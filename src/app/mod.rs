@@ -58,7 +58,7 @@ pub fn load_registry(cfg: &Config) -> Result<Arc<Registry>, AppError> {
 /// the language model (docs/LM.md) for open and compound requests.
 pub fn build_router(cfg: &Config, reg: &Registry) -> Result<Router, AppError> {
     configure_onnx(cfg);
-    let grammar = Grammar::compile(reg)?;
+    let grammar = Grammar::compile(reg)?.with_near(cfg.nlu.near_homophones);
     tracing::info!(sentences = grammar.len(), "grammar compiled");
     let mut engines: Vec<Box<dyn crate::nlu::Understand>> = vec![Box::new(grammar)];
     if cfg.nlu.model {

@@ -55,6 +55,22 @@ impl Phonetic {
         Some(key)
     }
 
+    /// True when two keys are one edit apart (substitution, insertion or deletion
+    /// of one letter of the folded pinyin), both at least two letters long:
+    /// near-homophones such as 锁/速 (suo/su), 掉/调 (diao/tiao), 心/循 (xin/xun).
+    pub fn near(a: &Key, b: &Key) -> bool {
+        let (a, b) = (trim(a), trim(b));
+        if a == b || a.len() < 2 || b.len() < 2 {
+            return false;
+        }
+        let (s, l) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+        match l.len() - s.len() {
+            0 => s.iter().zip(l).filter(|(x, y)| x != y).count() == 1,
+            1 => (0..l.len()).any(|i| l[..i] == s[..i] && l[i + 1..] == s[i..]),
+            _ => false,
+        }
+    }
+
     /// True when two different units sound alike.
     pub fn same(&self, a: &str, b: &str) -> bool {
         a != b
@@ -63,6 +79,11 @@ impl Phonetic {
                 _ => false,
             }
     }
+}
+
+fn trim(k: &Key) -> &[u8] {
+    let n = k.iter().position(|&b| b == 0).unwrap_or(k.len());
+    &k[..n]
 }
 
 #[cfg(test)]
@@ -80,5 +101,17 @@ mod tests {
         assert!(!p.same("开", "关"));
         assert!(!p.same("a", "b"));
         assert!(!p.same("驾", "驾"));
+    }
+
+    #[test]
+    fn near_homophones_are_one_edit_apart() {
+        let k = |s: &str| Phonetic::key(s).unwrap();
+        assert!(Phonetic::near(&k("锁"), &k("速"))); // suo / su
+        assert!(Phonetic::near(&k("掉"), &k("调"))); // diao / tiao
+        assert!(Phonetic::near(&k("心"), &k("循"))); // xin / xun
+        assert!(Phonetic::near(&k("除"), &k("主"))); // chu / zhu
+        assert!(!Phonetic::near(&k("开"), &k("关"))); // kai / guan
+        assert!(!Phonetic::near(&k("驾"), &k("价"))); // same key: not "near"
+        assert!(!Phonetic::near(&k("一"), &k("二"))); // one-letter syllables never
     }
 }

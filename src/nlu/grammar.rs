@@ -197,6 +197,8 @@ struct Rule {
 pub struct Grammar {
     rules: Vec<Rule>,
     fillers: Vec<Vec<String>>,
+    /// Also accept one near-homophone per Chinese match ([`Grammar::with_near`]).
+    near: bool,
 }
 
 /// Slots bound so far: a shared list, so cloning a state is cheap.
@@ -212,6 +214,8 @@ struct St {
     slots: Option<Rc<Bound>>,
     score: i32,
     fuzzy: u8,
+    /// Of the sound-alike literals, those only one pinyin letter apart.
+    near: u8,
     /// Units matched by literals (exactly or by sound).
     lits: u8,
     /// Units taken by free-text slots.
@@ -315,7 +319,19 @@ impl Grammar {
         fillers.retain(|f| !f.is_empty());
         fillers.sort();
         fillers.dedup();
-        Ok(Grammar { rules, fillers })
+        Ok(Grammar {
+            rules,
+            fillers,
+            near: false,
+        })
+    }
+
+    /// Whether a Chinese sentence may also match with one near-homophone (a
+    /// syllable one pinyin letter off, 锋锁/风速) when exact and sound-alike
+    /// matching found nothing (off by default; `nlu.near_homophones`).
+    pub fn with_near(mut self, near: bool) -> Self {
+        self.near = near;
+        self
     }
 
     /// Number of compiled sentences.
@@ -336,14 +352,28 @@ impl Grammar {
         }
         let lang = normalize::detect_lang(text);
         // Exact first; sound-alike matching only for Chinese the exact pass missed.
-        self.parse_units(text, &u, lang, false).or_else(|| {
+        self.parse_units(text, &u, lang, false, false).or_else(|| {
             (lang == "zh")
-                .then(|| self.parse_units(text, &u, lang, true))
+                .then(|| {
+                    let fuzzy = self.parse_units(text, &u, lang, true, false);
+                    if fuzzy.is_none() && self.near {
+                        self.parse_units(text, &u, lang, true, true)
+                    } else {
+                        fuzzy
+                    }
+                })
                 .flatten()
         })
     }
 
-    fn parse_units(&self, text: &str, u: &[String], lang: &str, fuzzy_ok: bool) -> Option<Intent> {
+    fn parse_units(
+        &self,
+        text: &str,
+        u: &[String],
+        lang: &str,
+        fuzzy_ok: bool,
+        near_ok: bool,
+    ) -> Option<Intent> {
         let keys: Vec<Option<Key>> = u.iter().map(|x| Phonetic::key(x)).collect();
         let present: HashSet<&str> = u.iter().map(String::as_str).collect();
         let present_keys: HashSet<Key> = keys.iter().flatten().copied().collect();
@@ -351,6 +381,7 @@ impl Grammar {
             u,
             keys: &keys,
             fuzzy_ok,
+            near_ok,
             skip: skip_table(u, &self.fillers),
         };
         let mut best: Option<(i32, u8, &Rule, St)> = None;
@@ -358,6 +389,8 @@ impl Grammar {
             let ok = rule.required.iter().all(|(r, k)| {
                 present.contains(r.as_str())
                     || (fuzzy_ok && k.is_some_and(|k| present_keys.contains(&k)))
+                    || (near_ok
+                        && k.is_some_and(|k| present_keys.iter().any(|p| Phonetic::near(&k, p))))
             });
             if !ok {
                 continue;
@@ -375,7 +408,11 @@ impl Grammar {
                 if st.fuzzy > 0 && (st.fuzzy > 2 || (st.fuzzy as u32) * 4 > st.lits as u32) {
                     continue;
                 }
-                let score = st.score - 3 * st.fuzzy as i32;
+                // At most one near-homophone (one pinyin letter off) per match.
+                if st.near > 1 {
+                    continue;
+                }
+                let score = st.score - 3 * st.fuzzy as i32 - 2 * st.near as i32;
                 if best.as_ref().is_none_or(|b| score > b.0) {
                     best = Some((score, st.fuzzy, rule, st));
                 }
@@ -552,6 +589,7 @@ struct Matcher<'a> {
     u: &'a [String],
     keys: &'a [Option<Key>],
     fuzzy_ok: bool,
+    near_ok: bool,
     skip: Vec<Vec<usize>>,
 }
 
@@ -571,6 +609,18 @@ impl Matcher<'_> {
                         let mut s = st.clone();
                         s.score += 2;
                         s.fuzzy += 1;
+                        s.lits = s.lits.saturating_add(1);
+                        out.push((p + 1, s));
+                    } else if self.near_ok
+                        && key
+                            .as_ref()
+                            .zip(self.keys[p].as_ref())
+                            .is_some_and(|(a, b)| Phonetic::near(a, b))
+                    {
+                        let mut s = st.clone();
+                        s.score += 2;
+                        s.fuzzy += 1;
+                        s.near += 1;
                         s.lits = s.lits.saturating_add(1);
                         out.push((p + 1, s));
                     }
