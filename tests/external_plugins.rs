@@ -106,7 +106,7 @@ fn start_python_plugin(rig: &Rig) -> Proc {
         .args(["--mqtt", &rig.broker.addr()]);
     let mut p = Proc::spawn(cmd);
     assert!(
-        p.stdout.wait_for(0, WAIT, |l| l == "ready").is_some(),
+        p.stdout.wait_for(0, *WAIT, |l| l == "ready").is_some(),
         "python plugin did not start: {:?}",
         p.stderr.drain()
     );
@@ -165,7 +165,7 @@ fn sdk_plugin_answers_run_text_commands() {
     assert_eq!(a[0]["target"], "cabin/plugin/hello/request");
     // The request on the wire: the documented fields.
     let req = requests
-        .wait_for(WAIT, |m| m.payload["text"] == "say hello to ada")
+        .wait_for(*WAIT, |m| m.payload["text"] == "say hello to ada")
         .expect("request published");
     assert_eq!(req.topic, "cabin/plugin/hello/request");
     let p = &req.payload;
@@ -220,7 +220,7 @@ fn python_plugin_answers_end_to_end() {
     assert!(
         plugin
             .stdout
-            .wait_count(WAIT, 2, |l| l.starts_with("answered ")),
+            .wait_count(*WAIT, 2, |l| l.starts_with("answered ")),
         "{:?}",
         plugin.stdout.drain()
     );
@@ -247,7 +247,7 @@ fn silent_plugin_times_out_and_the_next_command_is_served() {
     rig.sub
         .publish("cabin/assistant/say", b"ping the silent skill", false);
     let req = requests
-        .wait_for(WAIT, |m| m.payload["intent"] == "silent.ping")
+        .wait_for(*WAIT, |m| m.payload["intent"] == "silent.ping")
         .expect("request published");
     let id = req.payload["id"].as_str().unwrap().to_string();
     requests.publish("cabin/plugin/silent/response", b"{not json", false);
@@ -277,7 +277,8 @@ fn silent_plugin_times_out_and_the_next_command_is_served() {
     assert!(
         server
             .stderr
-            .wait_for(0, WAIT, |l| l.contains("ignored malformed plugin response"))
+            .wait_for(0, *WAIT, |l| l
+                .contains("ignored malformed plugin response"))
             .is_some(),
         "{:?}",
         server.stderr.drain()

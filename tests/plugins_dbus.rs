@@ -325,7 +325,7 @@ fn without_d_bus_dbus_actions_fail_with_a_reason_and_mqtt_still_works() {
             .any(|e| e["event"] == "reply" && e["status"] == "done"),
         "{evs:?}"
     );
-    let m = rig.sub.wait_for(support::WAIT, |m| {
+    let m = rig.sub.wait_for(*support::WAIT, |m| {
         m.topic.ends_with("Row1.Driver.Temperature")
     });
     assert_eq!(m.expect("actuation").payload["value"], 21);

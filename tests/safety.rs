@@ -59,7 +59,7 @@ fn window_open_is_refused_at_100_kmh_and_allowed_when_parked() {
     rig.sub
         .publish("cabin/sim/speed", br#"{"value": 0}"#, false);
     assert!(
-        speed.wait_for(WAIT, |m| m.payload["value"] == 0).is_some(),
+        speed.wait_for(*WAIT, |m| m.payload["value"] == 0).is_some(),
         "speed 0 published"
     );
     let t = rig.run_text("open my window halfway");
@@ -69,7 +69,7 @@ fn window_open_is_refused_at_100_kmh_and_allowed_when_parked() {
     // The simulator applied it.
     assert!(
         sim.stdout
-            .wait_for(0, WAIT, |l| l.starts_with(&format!("applied {path} = 50")))
+            .wait_for(0, *WAIT, |l| l.starts_with(&format!("applied {path} = 50")))
             .is_some(),
         "{:?}",
         sim.stdout.drain()
@@ -111,7 +111,7 @@ fn the_speed_gate_holds_for_a_command_handled_right_after_start() {
         .publish("cabin/state/Vehicle.Speed", br#"{"value": 120}"#, true);
     let mut speed = Subscriber::new(rig.broker.port, "cabin/state/Vehicle.Speed");
     assert!(speed
-        .wait_for(WAIT, |m| m.payload["value"] == 120)
+        .wait_for(*WAIT, |m| m.payload["value"] == 120)
         .is_some());
     assert_refused(
         &rig.run_text("open the trunk"),
@@ -143,7 +143,7 @@ fn unlock_and_trunk_need_a_spoken_confirmation() {
     let turn = r["turn"].clone();
     assert!(
         events
-            .wait_for(WAIT, |m| m.payload["event"] == "reply"
+            .wait_for(*WAIT, |m| m.payload["event"] == "reply"
                 && m.payload["turn"] == turn
                 && m.payload["status"] == "needs_confirmation")
             .is_some(),
@@ -156,7 +156,7 @@ fn unlock_and_trunk_need_a_spoken_confirmation() {
         (Some("doors.unlock"), Some("done")),
         "{r}"
     );
-    let deadline = Instant::now() + WAIT;
+    let deadline = Instant::now() + *WAIT;
     while rig.sub.drain()[mark..].len() < 4 && Instant::now() < deadline {
         rig.sub.wait_for(Duration::from_millis(20), |_| false);
     }
@@ -201,7 +201,7 @@ fn unlock_and_trunk_need_a_spoken_confirmation() {
         (Some("trunk.open"), Some("done")),
         "{r}"
     );
-    let m = rig.sub.wait_for(WAIT, |m| {
+    let m = rig.sub.wait_for(*WAIT, |m| {
         m.topic == "cabin/actuate/Vehicle.Body.Trunk.Rear.IsOpen"
     });
     assert_eq!(m.expect("trunk actuation").payload["value"], true);

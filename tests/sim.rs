@@ -43,7 +43,7 @@ fn the_simulator_publishes_retained_state_and_applies_actuations() {
     ] {
         let topic = format!("cabin/state/{path}");
         let m = state
-            .wait_for(WAIT, |m| m.topic == topic)
+            .wait_for(*WAIT, |m| m.topic == topic)
             .unwrap_or_else(|| panic!("{topic}"));
         assert!(m.retain, "{topic} retained");
         assert_eq!(m.payload, json!({ "value": value }), "{topic}");
@@ -57,16 +57,16 @@ fn the_simulator_publishes_retained_state_and_applies_actuations() {
     );
     let line = sim
         .stdout
-        .wait_for(0, WAIT, |l| l.starts_with("applied"))
+        .wait_for(0, *WAIT, |l| l.starts_with("applied"))
         .expect("applied line");
     assert_eq!(line, format!("applied {temp} = 21.5 (id t-1)"));
     let topic = format!("cabin/state/{temp}");
     assert!(state
-        .wait_for(WAIT, |m| m.topic == topic && m.payload["value"] == 21.5)
+        .wait_for(*WAIT, |m| m.topic == topic && m.payload["value"] == 21.5)
         .is_some());
     let mut late = Subscriber::new(rig.broker.port, &format!("cabin/state/{temp}"));
     assert!(late
-        .wait_for(WAIT, |m| m.retain && m.payload["value"] == 21.5)
+        .wait_for(*WAIT, |m| m.retain && m.payload["value"] == 21.5)
         .is_some());
 }
 
@@ -99,7 +99,7 @@ fn the_simulator_ignores_malformed_requests_and_keeps_serving() {
     );
     let line = sim
         .stdout
-        .wait_for(0, WAIT, |l| l.starts_with("applied"))
+        .wait_for(0, *WAIT, |l| l.starts_with("applied"))
         .expect("the good request applied");
     assert_eq!(
         line,
@@ -109,7 +109,7 @@ fn the_simulator_ignores_malformed_requests_and_keeps_serving() {
         .publish("cabin/sim/speed", br#"{"value": 100}"#, false);
     assert!(
         sim.stdout
-            .wait_for(0, WAIT, |l| l == "speed Vehicle.Speed = 100")
+            .wait_for(0, *WAIT, |l| l == "speed Vehicle.Speed = 100")
             .is_some(),
         "{:?}",
         sim.stdout.drain()
@@ -125,7 +125,7 @@ fn the_simulator_ignores_malformed_requests_and_keeps_serving() {
     );
     let warned = sim
         .stderr
-        .wait_count(WAIT, 8, |l| l.contains("sim: ignored"));
+        .wait_count(*WAIT, 8, |l| l.contains("sim: ignored"));
     assert!(warned, "{:?}", sim.stderr.seen);
     assert!(sim.child.try_wait().unwrap().is_none(), "still running");
 }
@@ -139,13 +139,17 @@ fn the_assistant_reads_back_what_the_simulator_applied() {
     let t = rig.run_text("set the temperature to 25");
     assert_eq!(t.status(), "done", "{}", t.show());
     assert!(
-        state.wait_for(WAIT, |m| m.payload["value"] == 25).is_some(),
+        state
+            .wait_for(*WAIT, |m| m.payload["value"] == 25)
+            .is_some(),
         "the simulator applied 25"
     );
     // Relative change from the state the simulator holds, not from the default.
     let t = rig.run_text("make it a bit warmer");
     assert_eq!(t.mqtt, vec![(temp.to_string(), json!(26))], "{}", t.show());
-    assert!(state.wait_for(WAIT, |m| m.payload["value"] == 26).is_some());
+    assert!(state
+        .wait_for(*WAIT, |m| m.payload["value"] == 26)
+        .is_some());
     let t = rig.run_text("what's the speed");
     assert_eq!(t.reply(), "The speed is 0 km/h.", "{}", t.show());
 }

@@ -14,6 +14,9 @@
 #       (libc6:arm64, libstdc++6:arm64, installed by aarch64.sh); never point
 #       the prefix at /usr/aarch64-linux-gnu: a second glibc build mixed with
 #       the multiarch one hangs at the first thread spawn.
+#   CV_TEST_TIME_SCALE=10  start-up waits in the integration tests (e.g. "the
+#       server says it serves within 8 s") are scaled by this: emulated code
+#       runs many times slower than native.
 #   ORT_DYLIB_PATH  the aarch64 ONNX Runtime library fetched by aarch64.sh
 #       (models/lib/ holds the host's x86_64 one), unless already set.
 #   Child processes: integration tests spawn target/aarch64-.../cabin-voice,
@@ -59,6 +62,8 @@ EOF
 fi
 
 export QEMU_CPU="${QEMU_CPU:-cortex-a76}"
+# Tests that wait for a process to come up allow this many times longer.
+export CV_TEST_TIME_SCALE="${CV_TEST_TIME_SCALE:-10}"
 export QEMU_LD_PREFIX="$root"
 if [ -z "${ORT_DYLIB_PATH:-}" ]; then
   for d in "$tdir" "$repo/target/aarch64-unknown-linux-gnu" "$repo/target/cross/aarch64-unknown-linux-gnu"; do

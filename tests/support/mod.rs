@@ -18,7 +18,18 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How long any single wait may take.
-pub const WAIT: Duration = Duration::from_secs(8);
+pub static WAIT: std::sync::LazyLock<Duration> =
+    std::sync::LazyLock::new(|| Duration::from_secs_f64(8.0 * time_scale()));
+
+/// How much slower than native the tests run: `CV_TEST_TIME_SCALE` (set by the
+/// qemu runner for emulated aarch64 runs), else 1.
+pub fn time_scale() -> f64 {
+    std::env::var("CV_TEST_TIME_SCALE")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| *v >= 1.0)
+        .unwrap_or(1.0)
+}
 
 /// The phone book of the rig.
 pub const CONTACTS: &str =
@@ -184,7 +195,7 @@ impl Rig {
             .count();
         // Every publish was acknowledged before exit; give the subscriber a moment
         // to see them all (no more than WAIT).
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + *WAIT;
         while self.sub.drain().len() - mark < want_mqtt && Instant::now() < deadline {
             self.sub.wait_for(Duration::from_millis(20), |_| false);
         }
@@ -320,7 +331,7 @@ impl Proc {
     /// Waits for the JSON event on stdout (after the first `since` lines) satisfying `pred`.
     pub fn wait_event(&mut self, since: usize, pred: impl Fn(&Value) -> bool) -> Option<Value> {
         self.stdout
-            .wait_for(since, WAIT, |l| {
+            .wait_for(since, *WAIT, |l| {
                 serde_json::from_str::<Value>(l).is_ok_and(|v| pred(&v))
             })
             .map(|l| serde_json::from_str(&l).unwrap())
@@ -349,7 +360,7 @@ pub fn start_sim(rig: &Rig, speed: Option<f64>) -> Proc {
     );
     assert!(
         state
-            .wait_for(WAIT, |m| m.retain || m.payload["value"] == 12)
+            .wait_for(*WAIT, |m| m.retain || m.payload["value"] == 12)
             .is_some(),
         "simulator did not publish its state"
     );
@@ -364,7 +375,7 @@ pub fn start_server(rig: &Rig) -> Proc {
     let mut p = Proc::spawn(cmd);
     assert!(
         p.stderr
-            .wait_for(0, WAIT, |l| l.contains("serving commands"))
+            .wait_for(0, *WAIT, |l| l.contains("serving commands"))
             .is_some(),
         "server did not start: {:?}",
         p.stderr.drain()
