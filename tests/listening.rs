@@ -195,3 +195,58 @@ fn long_recording_gives_exactly_two_actuations() {
         assert!((500..4000).contains(&ms), "segment of {ms} ms: {e}");
     }
 }
+
+#[test]
+fn push_to_talk_on_mqtt_opens_listening_without_the_wake_word() {
+    let dir = TempDir::new("listening-ptt");
+    // 2.5 s of cabin noise, the command, 2 s of noise; delivered in real time.
+    let wav = dir.path().join("ptt.wav");
+    write(
+        &wav,
+        &mix(&[
+            silence(2500),
+            read(&root().join("tests/fixtures/en_set_temperature_21.wav")),
+            silence(2000),
+        ]),
+    );
+    let broker = Mosquitto::start();
+    let mut sync = Subscriber::new(broker.port, "cabin/assistant/sync/#");
+    let mut sub = Subscriber::new(broker.port, "cabin/actuate/#");
+    let child = cabin_voice()
+        .args([
+            "run",
+            "--input",
+            wav.to_str().unwrap(),
+            "--realtime",
+            "--mqtt",
+            &broker.addr(),
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The assistant is subscribed once its sync marker comes back; then press.
+    sync.wait_for(Duration::from_secs(20), |_| true)
+        .expect("assistant connected");
+    sub.publish("cabin/assistant/ptt", b"", false);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let evs = json_lines(&stdout);
+    assert!(
+        evs.iter()
+            .any(|e| e["event"] == "listening" && e["trigger"] == "ptt"),
+        "{stdout}"
+    );
+    assert!(!evs.iter().any(|e| e["event"] == "wake"), "{stdout}");
+    sub.wait_for(Duration::from_millis(500), |_| false);
+    let acts: Vec<Msg> = sub.drain().to_vec();
+    assert_eq!(acts.len(), 1, "{stdout}");
+    assert_eq!(acts[0].topic, TEMP);
+    assert_eq!(acts[0].payload["value"], 21);
+}
