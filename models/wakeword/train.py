@@ -12,10 +12,9 @@ inputs give the same files.
 
 1. Positives: the phrase rendered by espeak-ng with many voices, variants, rates
    and pitches (Mandarin through the `cmn-latn-pinyin` voice with tone-numbered
-   pinyin; plain `cmn` reads pinyin as English letters). Renderers from
-   hw-test/tts/ (Kokoro, Piper) are used too when that folder provides a
-   `render.py` (`render.py --lang L --voice V --text T --out F.wav`).
-   Some voice variants are held out for evaluation and never trained on.
+   pinyin; plain `cmn` reads pinyin as English letters). Some voice variants
+   are held out for evaluation and never trained on. (The neural voices of
+   hw-test/tts/, Kokoro and Piper, are not used yet.)
 2. Negatives: other speech from the same engines (random sentences and
    syllables), near misses of the phrase ("hey calvin", 你好小餐, ...), cabin
    noise, pink/white/brown noise, music-like tones.
@@ -193,11 +192,6 @@ def espeak(text: str, lang: str, voice: str, variant: str, rate: int, pitch: int
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     raw.unlink(missing_ok=True)
     return r.returncode == 0
-
-
-def external_renderer() -> Path | None:
-    p = ROOT / "hw-test" / "tts" / "render.py"
-    return p if p.is_file() else None
 
 
 def read_wav(path: Path):
