@@ -52,7 +52,14 @@ if [ "$WITH_LM" = 1 ]; then
   python3 models/install.py --only lm
 fi
 
-# 4. A local broker for the assistant and the demo.
+# 4. The Yocto layer's linter (PyPI, pinned), used by the layer's lint test.
+if [ ! -x yocto/.venv/bin/oelint-adv ]; then
+  python3 -m venv yocto/.venv
+  yocto/.venv/bin/pip install -q --disable-pip-version-check \
+    oelint-adv==9.11.2 oelint-data==1.5.26 oelint-parser==8.13.2
+fi
+
+# 5. A local broker for the assistant and the demo.
 if [ "$START_BROKER" = 1 ]; then
   if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
     conf=/tmp/cabin-voice-mosquitto.conf

@@ -4,8 +4,7 @@
 //! plugins. Each generator (yocto/scripts/) is run in `--check` mode; on a
 //! failure the message has the diff and the command that fixes it.
 //!
-//! Also lints the recipes with oelint-adv when its virtualenv exists
-//! (`yocto/.venv`, created as docs/DEPLOY.md describes); skipped otherwise.
+//! Also lints the recipes with oelint-adv (`yocto/.venv`, created by setup.sh).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -149,18 +148,16 @@ fn mosquitto_acl_matches_plugin_permissions() {
     assert_in_sync("gen-mosquitto-acl.py");
 }
 
-/// `oelint-adv` over every recipe of the layer: no errors. Runs when
-/// yocto/.venv holds oelint-adv (docs/DEPLOY.md, "Lint"); offline and fast.
+/// `oelint-adv` over every recipe of the layer: no errors. `setup.sh` installs
+/// it in yocto/.venv (docs/DEPLOY.md, "Lint"); offline and fast.
 #[test]
 fn recipes_pass_oelint_adv() {
     let lint = root().join("yocto/.venv/bin/oelint-adv");
-    if !lint.is_file() {
-        eprintln!(
-            "skipped: {} not installed (see docs/DEPLOY.md, Lint)",
-            lint.display()
-        );
-        return;
-    }
+    assert!(
+        lint.is_file(),
+        "{} not installed: run ./setup.sh (docs/DEPLOY.md, Lint)",
+        lint.display()
+    );
     let layer = root().join("yocto/meta-cabin-voice");
     let mut files = Vec::new();
     collect(&layer, &mut files);
