@@ -57,30 +57,10 @@ fn s(v: &str) -> SlotValue {
     SlotValue::Str(v.into())
 }
 
-#[test]
-#[ignore = "the 270M base model answers none here (docs/LM.md, Numbers); run with --ignored"]
-fn cold_and_fogging_windscreen_is_warmer_plus_defrost() {
-    let Some(v) = calls("I'm cold and the windscreen is fogging up") else {
-        return;
-    };
-    assert_eq!(
-        names(&v),
-        ["climate.change_temperature", "climate.defrost"],
-        "{v:?}"
-    );
-    assert_eq!(slot(&v[0], "direction"), Some(&s("up")));
-    assert_eq!(slot(&v[1], "state"), Some(&s("on")));
-    assert!(v.iter().all(|i| i.engine == "lm"));
-}
-
-#[test]
-#[ignore = "the 270M base model answers none here (docs/LM.md, Numbers); run with --ignored"]
-fn dimmer_and_soft_music_in_mandarin() {
-    let Some(v) = calls("调暗一点，再放点轻音乐") else {
-        return;
-    };
-    assert_eq!(names(&v), ["lights.ambient", "media.play"], "{v:?}");
-}
+// The two compound requests of docs/LM.md ("I'm cold and the windscreen is
+// fogging up", "调暗一点，再放点轻音乐") are not asserted here: the 270M base
+// model answers them with `none` or one call (docs/LM.md, Numbers); lm-bench
+// reports them with the held-out set.
 
 #[test]
 fn hungry_finds_a_restaurant() {
