@@ -93,7 +93,7 @@ impl Default for Listen {
             speech_timeout_ms: 5000,
             trailing_silence_ms: 300,
             max_utterance_ms: 8000,
-            pre_roll_ms: 200,
+            pre_roll_ms: 400,
             min_speech_ms: 250,
             wake_tail_ms: 700,
         }
