@@ -29,7 +29,10 @@ fn cabin_voice() -> PathBuf {
         .status()
         .expect("run cargo build");
     assert!(st.success(), "cargo build --bin cabin-voice failed");
-    root().join("target/debug/cabin-voice")
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+        .join("debug/cabin-voice")
 }
 
 struct Sshd {

@@ -27,7 +27,10 @@ fn cabin_voice() -> PathBuf {
         .status()
         .expect("run cargo build");
     assert!(st.success(), "cargo build --bin cabin-voice failed");
-    let bin = root().join("target/debug/cabin-voice");
+    let bin = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+        .join("debug/cabin-voice");
     assert!(bin.is_file(), "{} missing", bin.display());
     bin
 }
