@@ -141,6 +141,8 @@ fn tiny_corpus_on_a_board_over_ssh() {
         .arg(&out)
         .arg("--bin")
         .arg(&bin)
+        .arg("--sim-bin")
+        .arg(&bin)
         .arg("--models")
         .arg(root().join("models"))
         .output()
