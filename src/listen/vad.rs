@@ -4,7 +4,6 @@
 
 use super::ListenError;
 use ort::environment::Environment;
-use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::TensorRef;
 use std::path::Path;
@@ -43,13 +42,7 @@ impl SileroVad {
                 "not found; install it with `python3 models/install.py --only listen`".into(),
             ));
         }
-        let session = crate::onnx::session_builder(env)
-            .map_err(|e| bad(e.to_string()))?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| bad(e.to_string()))?
-            .with_intra_threads(1)
-            .map_err(|e| bad(e.to_string()))?
-            .with_inter_threads(1)
+        let session = crate::onnx::small_session_builder(env)
             .map_err(|e| bad(e.to_string()))?
             .commit_from_file(path)
             .map_err(|e| bad(format!("not a usable ONNX model: {e}")))?;

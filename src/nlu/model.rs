@@ -23,7 +23,6 @@ use super::spot::{Lexicon, Spotter};
 use super::{Intent, NluError, Understand};
 use crate::plugin::Registry;
 use ort::environment::Environment;
-use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::TensorRef;
 use serde::Deserialize;
@@ -133,13 +132,7 @@ impl IntentModel {
             file: model_path.display().to_string(),
             msg,
         };
-        let session = crate::onnx::session_builder(env)
-            .map_err(|e| bad(e.to_string()))?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| bad(e.to_string()))?
-            .with_intra_threads(1)
-            .map_err(|e| bad(e.to_string()))?
-            .with_inter_threads(1)
+        let session = crate::onnx::small_session_builder(env)
             .map_err(|e| bad(e.to_string()))?
             .commit_from_memory(bytes)
             .map_err(|e| bad(format!("not a usable ONNX model: {e}")))?;

@@ -112,6 +112,23 @@ pub fn session_builder(
     ep::apply(ort::session::Session::builder(env)?)
 }
 
+/// A [`session_builder`] for the assistant's small, frequently run models
+/// (intent model, wake word, VAD): full graph optimisation, one intra-op and one
+/// inter-op thread (many tiny inferences; a thread pool would only add wake-ups).
+pub fn small_session_builder(
+    env: &ort::environment::Environment,
+) -> ort::Result<ort::session::builder::SessionBuilder> {
+    use ort::session::builder::GraphOptimizationLevel;
+    let err = |e: ort::Error<ort::session::builder::SessionBuilder>| ort::Error::new(e.to_string());
+    session_builder(env)?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(err)?
+        .with_intra_threads(1)
+        .map_err(err)?
+        .with_inter_threads(1)
+        .map_err(err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
