@@ -14,27 +14,6 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn cabin_voice() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let st = Command::new(cargo)
-        .current_dir(root())
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "cabin-voice",
-            "--bin",
-            "cabin-voice",
-        ])
-        .status()
-        .expect("run cargo build");
-    assert!(st.success(), "cargo build --bin cabin-voice failed");
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-        .join("debug/cabin-voice")
-}
-
 struct Sshd {
     child: Child,
     port: u16,
@@ -118,7 +97,7 @@ fn start_sshd(dir: &Path) -> Sshd {
 
 #[test]
 fn tiny_corpus_on_a_board_over_ssh() {
-    let bin = cabin_voice();
+    let bin = cabin_voice_hw_test::build_debug_binary().unwrap_or_else(|e| panic!("{e}"));
     let dir = std::env::temp_dir().join(format!("cv-remote-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

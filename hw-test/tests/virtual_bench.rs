@@ -10,34 +10,9 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The debug `cabin-voice` binary, built now if needed (binaries of another
-/// package are not available through CARGO_BIN_EXE_*).
-fn cabin_voice() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let st = Command::new(cargo)
-        .current_dir(root())
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "cabin-voice",
-            "--bin",
-            "cabin-voice",
-        ])
-        .status()
-        .expect("run cargo build");
-    assert!(st.success(), "cargo build --bin cabin-voice failed");
-    let bin = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-        .join("debug/cabin-voice");
-    assert!(bin.is_file(), "{} missing", bin.display());
-    bin
-}
-
 #[test]
 fn tiny_corpus_end_to_end() {
-    let bin = cabin_voice();
+    let bin = cabin_voice_hw_test::build_debug_binary().unwrap_or_else(|e| panic!("{e}"));
     let out = std::env::temp_dir().join(format!("cv-virtual-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let t0 = std::time::Instant::now();
