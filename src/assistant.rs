@@ -23,6 +23,15 @@ pub enum Output {
 }
 
 /// The assistant from transcript on.
+/// A recognised clip not yet acted on ([`Assistant::recognize`]).
+#[derive(Debug)]
+pub struct Recognized {
+    /// The transcript, or the error message.
+    pub result: Result<Transcript, String>,
+    timings: Timings,
+    t0: Instant,
+}
+
 pub struct Assistant<R: Recognizer> {
     router: Router,
     scheduler: Scheduler<MqttBus>,
@@ -78,20 +87,42 @@ impl<R: Recognizer> Assistant<R> {
 
     /// Recognises a clip, then handles the transcript. `None` when nothing was said.
     pub async fn handle_clip(&mut self, clip: &Clip, lang: Lang) -> Option<Outcome> {
-        self.turn += 1;
+        let heard = self.recognize(clip, lang);
+        self.finish_clip(heard).await
+    }
+
+    /// Speech recognition of `clip` alone: no event, no action yet. The
+    /// listener hands over a command after a short silence and confirms it
+    /// later; [`Assistant::finish_clip`] acts on it once confirmed, and a
+    /// result whose command went on is dropped.
+    pub fn recognize(&mut self, clip: &Clip, lang: Lang) -> Recognized {
         let t0 = Instant::now();
         let mut timings = Timings {
             audio_ms: Some(clip.duration_ms()),
             ..Default::default()
         };
-        let Some(rec) = self.recognizer.as_mut() else {
-            let ev = Event::error(self.turn, "no speech recogniser configured", &timings);
-            self.emit(ev).await;
-            return None;
+        let result = match self.recognizer.as_mut() {
+            None => Err("no speech recogniser configured".to_string()),
+            Some(rec) => tokio::task::block_in_place(|| rec.transcribe(&clip.samples, lang))
+                .map_err(|e| e.to_string()),
         };
-        let result: Result<Transcript, _> =
-            tokio::task::block_in_place(|| rec.transcribe(&clip.samples, lang));
         timings.total_ms = ms(t0);
+        Recognized {
+            result,
+            timings,
+            t0,
+        }
+    }
+
+    /// Everything after speech recognition: the transcript event, then
+    /// understanding and actions (or the error event).
+    pub async fn finish_clip(&mut self, heard: Recognized) -> Option<Outcome> {
+        self.turn += 1;
+        let Recognized {
+            result,
+            mut timings,
+            t0,
+        } = heard;
         match result {
             Ok(t) => {
                 timings.asr_ms = Some(t.asr_ms);
@@ -110,7 +141,7 @@ impl<R: Recognizer> Assistant<R> {
                 Some(self.handle_turn(&t.text, timings, t0).await)
             }
             Err(e) => {
-                let ev = Event::error(self.turn, &e.to_string(), &timings);
+                let ev = Event::error(self.turn, &e, &timings);
                 self.emit(ev).await;
                 None
             }

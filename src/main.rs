@@ -455,46 +455,97 @@ async fn listen(
     let mut term = signal(SignalKind::terminate())?;
     let mut sd = cabin_voice::notify::Service::started("listening");
     let ptt_topic = a.bus().topics().ptt();
+    // Reports read while a tentative command was being recognised, in order.
+    let mut backlog: std::collections::VecDeque<Heard> = Default::default();
     loop {
-        tokio::select! {
-            _ = sd.watchdog_due(), if live => sd.watchdog(),
-            _ = tokio::signal::ctrl_c() => break,
-            _ = term.recv() => break,
-            h = rx.recv() => {
-                let Some(h) = h else { break };
-                match h {
-                    Heard::Utterance { samples, lang: heard_lang, .. } => {
-                        let clip = Clip { samples: samples.iter().map(|&s| s as f32 / 32768.0).collect() };
-                        let lang = match (lang, heard_lang.as_deref()) {
-                            (Lang::Auto, Some(l)) => l.parse().unwrap_or(Lang::Auto),
-                            _ => lang,
-                        };
-                        a.handle_clip(&clip, lang).await;
-                    }
-                    Heard::End { error, stats, at_ms } => {
-                        tracing::info!(audio_ms = at_ms, overruns = stats.overruns, reconnects = stats.reconnects, "audio input ended");
-                        if let Some(e) = error {
-                            bail!("{e}");
-                        }
-                        break;
-                    }
-                    other => {
-                        if let Some(ev) = event_of(&other, a.turn() + 1) {
-                            a.emit(ev).await;
+        let h = if let Some(h) = backlog.pop_front() {
+            h
+        } else {
+            tokio::select! {
+                _ = sd.watchdog_due(), if live => { sd.watchdog(); continue }
+                _ = tokio::signal::ctrl_c() => break,
+                _ = term.recv() => break,
+                h = rx.recv() => match h { Some(h) => h, None => break },
+                msg = incoming.recv() => {
+                    let Some(msg) = msg else { continue };
+                    if msg.topic == ptt_topic {
+                        tracing::info!("push-to-talk over MQTT");
+                        button.press();
+                    } else {
+                        match say_text(&msg.payload) {
+                            Some(t) => { a.handle_text(&t).await; }
+                            None => tracing::warn!(topic = %msg.topic, "ignored say message: expected UTF-8 text or a JSON object with text"),
                         }
                     }
+                    continue;
                 }
             }
-            msg = incoming.recv() => {
-                let Some(msg) = msg else { continue };
-                if msg.topic == ptt_topic {
-                    tracing::info!("push-to-talk over MQTT");
-                    button.press();
-                } else {
-                    match say_text(&msg.payload) {
-                        Some(t) => { a.handle_text(&t).await; }
-                        None => tracing::warn!(topic = %msg.topic, "ignored say message: expected UTF-8 text or a JSON object with text"),
+        };
+        match h {
+            Heard::Utterance {
+                samples,
+                lang: heard_lang,
+                tentative,
+                ..
+            } => {
+                let clip = Clip {
+                    samples: samples.iter().map(|&s| s as f32 / 32768.0).collect(),
+                };
+                let lang = match (lang, heard_lang.as_deref()) {
+                    (Lang::Auto, Some(l)) => l.parse().unwrap_or(Lang::Auto),
+                    _ => lang,
+                };
+                let heard = a.recognize(&clip, lang);
+                if tentative {
+                    // Act only when the listener confirms the end; if speech came
+                    // back, drop this result (a longer utterance follows).
+                    let mut confirmed = false;
+                    while let Some(next) = rx.recv().await {
+                        match next {
+                            Heard::Confirmed { .. } => {
+                                confirmed = true;
+                                break;
+                            }
+                            Heard::Resumed { .. } => {
+                                backlog.push_back(next);
+                                break;
+                            }
+                            // The audio ended or failed: no more speech can come.
+                            Heard::End { .. } => {
+                                backlog.push_back(next);
+                                confirmed = true;
+                                break;
+                            }
+                            other => backlog.push_back(other),
+                        }
                     }
+                    if !confirmed {
+                        tracing::debug!("tentative command dropped: speech went on");
+                        continue;
+                    }
+                }
+                a.finish_clip(heard).await;
+            }
+            Heard::Confirmed { .. } => {}
+            Heard::End {
+                error,
+                stats,
+                at_ms,
+            } => {
+                tracing::info!(
+                    audio_ms = at_ms,
+                    overruns = stats.overruns,
+                    reconnects = stats.reconnects,
+                    "audio input ended"
+                );
+                if let Some(e) = error {
+                    bail!("{e}");
+                }
+                break;
+            }
+            other => {
+                if let Some(ev) = event_of(&other, a.turn() + 1) {
+                    a.emit(ev).await;
                 }
             }
         }

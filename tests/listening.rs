@@ -187,8 +187,10 @@ fn long_recording_gives_exactly_two_actuations() {
         .map(|e| e["phrase"].as_str().unwrap())
         .collect();
     assert_eq!(wakes, ["hey cabin", "你好小舱"], "{out}");
-    let ends = evs.iter().filter(|e| e["event"] == "speech_end").count();
-    assert_eq!(ends, 2, "{out}");
+    // A tentative end voided by more speech ("speech_resumed") is followed by
+    // another end: two commands are two ends that stood.
+    let count = |name: &str| evs.iter().filter(|e| e["event"] == name).count();
+    assert_eq!(count("speech_end") - count("speech_resumed"), 2, "{out}");
     for e in evs.iter().filter(|e| e["event"] == "transcript") {
         // Whisper saw only the command, trimmed by the endpointer.
         let ms = e["timings"]["audio_ms"].as_u64().unwrap();
@@ -196,10 +198,10 @@ fn long_recording_gives_exactly_two_actuations() {
     }
 }
 
-#[test]
-fn push_to_talk_on_mqtt_opens_listening_without_the_wake_word() {
+/// Push-to-talk on 2.5 s of cabin noise + a command, delivered in real time:
+/// pressed over MQTT, or over D-Bus on a private bus when `dbus` is given.
+fn push_to_talk(dbus: Option<&DBusDaemon>) {
     let dir = TempDir::new("listening-ptt");
-    // 2.5 s of cabin noise, the command, 2 s of noise; delivered in real time.
     let wav = dir.path().join("ptt.wav");
     write(
         &wav,
@@ -212,24 +214,51 @@ fn push_to_talk_on_mqtt_opens_listening_without_the_wake_word() {
     let broker = Mosquitto::start();
     let mut sync = Subscriber::new(broker.port, "cabin/assistant/sync/#");
     let mut sub = Subscriber::new(broker.port, "cabin/actuate/#");
-    let child = cabin_voice()
-        .args([
-            "run",
-            "--input",
-            wav.to_str().unwrap(),
-            "--realtime",
-            "--mqtt",
-            &broker.addr(),
-            "--json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut cmd = cabin_voice();
+    cmd.args([
+        "run",
+        "--input",
+        wav.to_str().unwrap(),
+        "--realtime",
+        "--mqtt",
+        &broker.addr(),
+        "--json",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    match dbus {
+        Some(d) => cmd.env("DBUS_SESSION_BUS_ADDRESS", &d.address),
+        None => cmd.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus"),
+    };
+    let child = cmd.spawn().unwrap();
     // The assistant is subscribed once its sync marker comes back; then press.
     sync.wait_for(Duration::from_secs(20), |_| true)
         .expect("assistant connected");
-    sub.publish("cabin/assistant/ptt", b"", false);
+    match dbus {
+        None => sub.publish("cabin/assistant/ptt", b"", false),
+        Some(d) => {
+            // The name is owned right after the broker connection; retry briefly.
+            let pressed = (0..50).any(|_| {
+                let ok = Command::new("dbus-send")
+                    .env("DBUS_SESSION_BUS_ADDRESS", &d.address)
+                    .args([
+                        "--session",
+                        "--print-reply",
+                        "--dest=org.cabinvoice.Assistant",
+                        "/org/cabinvoice/Assistant",
+                        "org.cabinvoice.Assistant1.PushToTalk",
+                    ])
+                    .output()
+                    .map(|o| o.status.success())
+                    .unwrap_or(false);
+                if !ok {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                ok
+            });
+            assert!(pressed, "PushToTalk over D-Bus failed");
+        }
+    }
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -249,4 +278,74 @@ fn push_to_talk_on_mqtt_opens_listening_without_the_wake_word() {
     assert_eq!(acts.len(), 1, "{stdout}");
     assert_eq!(acts[0].topic, TEMP);
     assert_eq!(acts[0].payload["value"], 21);
+}
+
+#[test]
+fn push_to_talk_on_mqtt_opens_listening_without_the_wake_word() {
+    push_to_talk(None);
+}
+
+#[test]
+fn push_to_talk_on_d_bus_opens_listening_without_the_wake_word() {
+    let bus = DBusDaemon::start();
+    push_to_talk(Some(&bus));
+}
+
+/// A pause inside a command: the endpointer hands the first part over early
+/// (tentatively), speech comes back before the full trailing silence, and the
+/// whole command is what gets recognised and acted on, once.
+#[test]
+fn a_pause_inside_a_command_does_not_cut_it_short() {
+    let dir = TempDir::new("listening-pause");
+    // espeak-ng pads its output with silence: trim it so the pause is what we say.
+    let trimmed = |x: Vec<i16>| -> Vec<i16> {
+        let loud = |s: &i16| s.unsigned_abs() > 300;
+        let a = x.iter().position(loud).unwrap_or(0);
+        let b = x.iter().rposition(loud).map_or(x.len(), |b| b + 1);
+        x[a..b].to_vec()
+    };
+    let wake = espeak(dir.path(), "wake", "en-us", "hey cabin");
+    let first = trimmed(espeak(dir.path(), "first", "en-us", "set the temperature"));
+    let second = trimmed(espeak(
+        dir.path(),
+        "second",
+        "en-us",
+        "to twenty four degrees",
+    ));
+    let wav = dir.path().join("pause.wav");
+    write(
+        &wav,
+        &mix(&[
+            silence(2000),
+            wake,
+            silence(500),
+            first,
+            silence(200),
+            second,
+            silence(2000),
+        ]),
+    );
+    let broker = Mosquitto::start();
+    let mut sub = Subscriber::new(broker.port, "cabin/actuate/#");
+    let (code, out, err) = output(cabin_voice().args([
+        "run",
+        "--input",
+        wav.to_str().unwrap(),
+        "--mqtt",
+        &broker.addr(),
+        "--json",
+    ]));
+    assert_eq!(code, 0, "stderr: {err}\nstdout: {out}");
+    let evs = json_lines(&out);
+    assert!(
+        evs.iter().any(|e| e["event"] == "speech_resumed"),
+        "the pause should give a tentative end that speech voided: {out}"
+    );
+    let transcripts = evs.iter().filter(|e| e["event"] == "transcript").count();
+    assert_eq!(transcripts, 1, "only the whole command is acted on: {out}");
+    sub.wait_for(Duration::from_millis(500), |_| false);
+    let acts: Vec<Msg> = sub.drain().to_vec();
+    assert_eq!(acts.len(), 1, "{out}");
+    assert_eq!(acts[0].topic, TEMP);
+    assert_eq!(acts[0].payload["value"], 24, "{out}");
 }

@@ -73,6 +73,10 @@ pub struct Listen {
     pub speech_timeout_ms: u64,
     /// The utterance ends after this much silence.
     pub trailing_silence_ms: u64,
+    /// After this much silence recognition starts on the utterance so far,
+    /// while the endpointer waits for `trailing_silence_ms`; if speech comes
+    /// back first, that result is dropped and the utterance goes on. 0: off.
+    pub early_end_ms: u64,
     /// Hard cap on an utterance.
     pub max_utterance_ms: u64,
     /// Audio kept before the detected speech start.
@@ -92,6 +96,7 @@ impl Default for Listen {
             silence_threshold: 0.35,
             speech_timeout_ms: 5000,
             trailing_silence_ms: 300,
+            early_end_ms: 64,
             max_utterance_ms: 8000,
             pre_roll_ms: 400,
             min_speech_ms: 250,
@@ -133,6 +138,12 @@ pub fn validate(audio: &Audio, wake: &Wake, listen: &Listen) -> Result<(), (Stri
     }
     if listen.trailing_silence_ms < 32 || listen.trailing_silence_ms > 5000 {
         return bad("listen.trailing_silence_ms", "must be 32..5000");
+    }
+    if listen.early_end_ms != 0 && listen.early_end_ms >= listen.trailing_silence_ms {
+        return bad(
+            "listen.early_end_ms",
+            "must be 0 (off) or less than listen.trailing_silence_ms",
+        );
     }
     if listen.max_utterance_ms < 1000 || listen.max_utterance_ms > 30_000 {
         return bad("listen.max_utterance_ms", "must be 1000..30000");

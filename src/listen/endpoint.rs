@@ -1,6 +1,13 @@
 //! Endpointing: from speech probabilities per 32 ms frame to "speech started"
 //! and "utterance ended" (trailing silence, hard cap) or "nobody spoke".
 //! Pure logic over frame counts, so it is tested without audio.
+//!
+//! Early end: after `early_end_ms` of silence the utterance is handed over
+//! [`Step::Tentative`]ly, so recognition starts while the endpointer waits for
+//! the full `trailing_silence_ms`; then [`Step::End`] confirms it, or speech
+//! comes back ([`Step::Resumed`]) and the utterance goes on. Recognition takes
+//! longer than the rest of the trailing silence, so the wait costs no latency,
+//! and a pause inside a command never cuts it short.
 
 use super::config::Listen;
 use super::vad::VAD_FRAME;
@@ -39,6 +46,14 @@ pub enum Step {
     },
     /// No speech within the timeout.
     Timeout,
+    /// `early_end_ms` of silence after frames `start..end`: likely the end;
+    /// an [`Step::End`] with the same frames or a [`Step::Resumed`] follows.
+    Tentative {
+        start: u64,
+        end: u64,
+    },
+    /// Speech came back after a [`Step::Tentative`]: the utterance goes on.
+    Resumed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +65,11 @@ enum State {
     Speech {
         start: u64,
         last_voiced: u64,
+        /// Last frame at or above the speech threshold.
+        last_strong: u64,
         voiced: u64,
+        /// The end frame of the [`Step::Tentative`] that went out, if any.
+        tentative: Option<u64>,
     },
 }
 
@@ -63,6 +82,8 @@ pub struct Endpointer {
     speech_off: f32,
     timeout: u64,
     trailing: u64,
+    /// Silent frames before a tentative end; 0: none.
+    early: u64,
     max_len: u64,
     min_speech: u64,
     settle: u64,
@@ -81,6 +102,11 @@ impl Endpointer {
             speech_off: cfg.silence_threshold,
             timeout: frames(cfg.speech_timeout_ms),
             trailing: frames(cfg.trailing_silence_ms).max(1),
+            early: if cfg.early_end_ms == 0 {
+                0
+            } else {
+                frames(cfg.early_end_ms)
+            },
             max_len: frames(cfg.max_utterance_ms),
             min_speech: frames(cfg.min_speech_ms),
             settle: frames(cfg.wake_tail_ms),
@@ -122,7 +148,9 @@ impl Endpointer {
                     self.state = State::Speech {
                         start: 0,
                         last_voiced: f,
+                        last_strong: f,
                         voiced: f + 1,
+                        tentative: None,
                     };
                     return Step::SpeechStart { frame: 0 };
                 }
@@ -133,7 +161,9 @@ impl Endpointer {
                     self.state = State::Speech {
                         start: f,
                         last_voiced: f,
+                        last_strong: f,
                         voiced: 1,
+                        tentative: None,
                     };
                     Step::SpeechStart { frame: f }
                 } else if f + 1 >= self.timeout {
@@ -146,11 +176,19 @@ impl Endpointer {
             State::Speech {
                 start,
                 mut last_voiced,
+                mut last_strong,
                 mut voiced,
+                mut tentative,
             } => {
+                // Speech again after a tentative end takes the speech threshold
+                // (a decaying tail between the two thresholds does not).
+                let resumed = p >= self.speech_on && tentative.take().is_some();
                 if p >= self.speech_off {
                     last_voiced = f;
                     voiced += 1;
+                }
+                if p >= self.speech_on {
+                    last_strong = f;
                 }
                 if f + 1 - start >= self.max_len {
                     self.state = State::Idle;
@@ -177,16 +215,38 @@ impl Endpointer {
                     self.state = State::Idle;
                     return Step::End {
                         start,
-                        end: last_voiced + 1,
+                        end: tentative.unwrap_or(last_voiced + 1),
                         reason: EndReason::Silence,
                     };
+                }
+                // The tentative end takes the speech threshold for silence: it
+                // comes early and costs only a recognition if it was wrong.
+                let early = self.early > 0
+                    && self.early < self.trailing
+                    && tentative.is_none()
+                    && !resumed
+                    && f - last_strong >= self.early
+                    && voiced >= self.min_speech;
+                if early {
+                    tentative = Some(last_voiced + 1);
                 }
                 self.state = State::Speech {
                     start,
                     last_voiced,
+                    last_strong,
                     voiced,
+                    tentative,
                 };
-                Step::Nothing
+                if resumed {
+                    Step::Resumed
+                } else if early {
+                    Step::Tentative {
+                        start,
+                        end: last_voiced + 1,
+                    }
+                } else {
+                    Step::Nothing
+                }
             }
         }
     }
@@ -202,6 +262,7 @@ mod tests {
             speech_timeout_ms: 1024,  // 32 frames
             max_utterance_ms: 3200,   // 100 frames
             min_speech_ms: 96,        // 3 frames
+            early_end_ms: 0,
             ..Listen::default()
         }
     }
@@ -307,5 +368,78 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn early_end_then_confirmed() {
+        let mut ep = Endpointer::new(&Listen {
+            early_end_ms: 96, // 3 frames
+            ..cfg()
+        });
+        ep.start(false);
+        let mut p = vec![0.9; 10];
+        p.extend([0.1; 12]);
+        let s = run(&mut ep, &p);
+        assert_eq!(
+            s,
+            vec![
+                Step::SpeechStart { frame: 0 },
+                Step::Tentative { start: 0, end: 10 },
+                Step::End {
+                    start: 0,
+                    end: 10,
+                    reason: EndReason::Silence
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn early_end_then_resumed_keeps_one_utterance() {
+        let mut ep = Endpointer::new(&Listen {
+            early_end_ms: 96,
+            ..cfg()
+        });
+        ep.start(false);
+        let mut p = vec![0.9; 10];
+        p.extend([0.1; 5]); // a pause inside the command
+        p.extend([0.9; 6]);
+        p.extend([0.1; 12]);
+        let s = run(&mut ep, &p);
+        assert_eq!(
+            s,
+            vec![
+                Step::SpeechStart { frame: 0 },
+                Step::Tentative { start: 0, end: 10 },
+                Step::Resumed,
+                Step::Tentative { start: 0, end: 21 },
+                Step::End {
+                    start: 0,
+                    end: 21,
+                    reason: EndReason::Silence
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn no_tentative_end_for_blips_or_when_off() {
+        let mut ep = Endpointer::new(&Listen {
+            early_end_ms: 96,
+            ..cfg()
+        });
+        ep.start(false);
+        let mut p = vec![0.9; 2]; // shorter than min_speech
+        p.extend([0.0; 12]);
+        assert!(!run(&mut ep, &p)
+            .iter()
+            .any(|s| matches!(s, Step::Tentative { .. })));
+        let mut ep = Endpointer::new(&cfg()); // early_end_ms = 0
+        ep.start(false);
+        let mut p = vec![0.9; 10];
+        p.extend([0.1; 12]);
+        assert!(!run(&mut ep, &p)
+            .iter()
+            .any(|s| matches!(s, Step::Tentative { .. } | Step::Resumed)));
     }
 }

@@ -1,5 +1,5 @@
 //! Listening events on `--json` and `<prefix>/assistant/events`: `wake`,
-//! `listening`, `speech_start`, `speech_end`, `timeout`, `overrun`
+//! `listening`, `speech_start`, `speech_end`, `speech_resumed`, `timeout`, `overrun`
 //! (docs/CLI.md, "Events"). `stream_ms` is the position in the audio stream.
 
 use super::Heard;
@@ -31,12 +31,13 @@ pub fn event_of(h: &Heard, turn: u64) -> Option<Event> {
             "speech_end",
             json!({"stream_ms": at_ms, "speech_ms": speech_ms, "reason": reason}),
         ),
+        Heard::Resumed { at_ms } => ("speech_resumed", json!({"stream_ms": at_ms})),
         Heard::Timeout { at_ms } => ("timeout", json!({"stream_ms": at_ms})),
         Heard::Overrun { overruns, dropped } => (
             "overrun",
             json!({"overruns": overruns, "dropped_samples": dropped}),
         ),
-        Heard::Utterance { .. } | Heard::End { .. } => return None,
+        Heard::Utterance { .. } | Heard::Confirmed { .. } | Heard::End { .. } => return None,
     };
     Some(Event::new(name, turn, data, &t))
 }
@@ -45,7 +46,13 @@ pub fn event_of(h: &Heard, turn: u64) -> Option<Event> {
 pub fn is_listen_event(event: &str) -> bool {
     matches!(
         event,
-        "wake" | "listening" | "speech_start" | "speech_end" | "timeout" | "overrun"
+        "wake"
+            | "listening"
+            | "speech_start"
+            | "speech_end"
+            | "speech_resumed"
+            | "timeout"
+            | "overrun"
     )
 }
 
@@ -58,6 +65,7 @@ pub fn human(ev: &Event) -> String {
         "listening" => format!("listening  ({})", g("trigger")),
         "speech_start" => "speech     started".to_string(),
         "speech_end" => format!("speech     ended ({} ms, {})", g("speech_ms"), g("reason")),
+        "speech_resumed" => "speech     resumed (the command goes on)".to_string(),
         "timeout" => "timeout    nothing said".to_string(),
         _ => format!("overrun    {} samples dropped", g("dropped_samples")),
     }

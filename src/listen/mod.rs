@@ -60,9 +60,20 @@ pub enum Heard {
         at_ms: u64,
     },
     /// The trimmed command audio (16 kHz mono); `lang` from the wake phrase.
+    /// A `tentative` one (early end) is followed by [`Heard::Confirmed`] (act
+    /// on it) or [`Heard::Resumed`] (drop it: a longer one follows).
     Utterance {
         samples: Vec<i16>,
         lang: Option<String>,
+        at_ms: u64,
+        tentative: bool,
+    },
+    /// The full trailing silence passed: the tentative utterance stands.
+    Confirmed {
+        at_ms: u64,
+    },
+    /// Speech came back after a tentative end: that utterance is void.
+    Resumed {
         at_ms: u64,
     },
     /// Capture overruns since the start (reported when they grow).
@@ -101,6 +112,8 @@ pub struct Listener {
     listen_start: u64,
     lang: Option<String>,
     reported_overruns: u64,
+    /// Frames of the tentative utterance handed out, awaiting confirmation.
+    pending: Option<(u64, u64)>,
 }
 
 fn ms(samples: u64) -> u64 {
@@ -128,6 +141,7 @@ impl Listener {
             listen_start: 0,
             lang: None,
             reported_overruns: 0,
+            pending: None,
         }
     }
 
@@ -170,6 +184,16 @@ impl Listener {
                 }
             }
         }
+        // The audio ended during the trailing silence: nothing more can come.
+        if self.pending.take().is_some() {
+            self.ep.cancel();
+            self.lang = None;
+            if !out(Heard::Confirmed {
+                at_ms: ms(self.total),
+            }) {
+                return Ok(());
+            }
+        }
         out(Heard::End {
             at_ms: ms(self.total),
             stats: source.stats(),
@@ -200,11 +224,28 @@ impl Listener {
         Ok(true)
     }
 
+    /// The command audio of frames `start..end`, with the pre-roll before and
+    /// a little after the last voiced frame (word endings are soft).
+    fn segment(&self, start: u64, end: u64) -> Vec<i16> {
+        let pre = self.settings.listen.pre_roll_ms as usize * 16;
+        let a = (start as usize * VAD_FRAME).saturating_sub(pre);
+        let b = (end as usize * VAD_FRAME + 160 * 16).min(self.utt.len());
+        self.utt[a.min(b)..b].to_vec()
+    }
+
     fn start_listening(
         &mut self,
         trigger: &'static str,
         out: &mut dyn FnMut(Heard) -> bool,
     ) -> bool {
+        // Push-to-talk during the trailing silence: the command before it stands.
+        if self.pending.take().is_some()
+            && !out(Heard::Confirmed {
+                at_ms: ms(self.total),
+            })
+        {
+            return false;
+        }
         self.ep.start(trigger == "wake");
         self.vad.reset();
         self.utt.clear();
@@ -266,22 +307,52 @@ impl Listener {
             Step::Timeout => out(Heard::Timeout {
                 at_ms: ms(self.total),
             }),
-            Step::End { start, end, reason } => {
-                let pre = self.settings.listen.pre_roll_ms as usize * 16;
-                let a = (start as usize * VAD_FRAME).saturating_sub(pre);
-                // A little audio after the last voiced frame: word endings are soft.
-                let b = (end as usize * VAD_FRAME + 160 * 16).min(self.utt.len());
-                let samples = self.utt[a.min(b)..b].to_vec();
+            Step::Tentative { start, end } => {
+                self.pending = Some((start, end));
+                let samples = self.segment(start, end);
                 out(Heard::SpeechEnd {
                     at_ms: ms(self.total),
                     speech_ms: (end - start) * VAD_FRAME as u64 / 16,
-                    reason: reason.as_str(),
+                    reason: "silence",
                 }) && out(Heard::Utterance {
                     samples,
-                    lang: self.lang.take(),
+                    lang: self.lang.clone(),
+                    at_ms: ms(self.total),
+                    tentative: true,
+                })
+            }
+            Step::Resumed => {
+                self.pending = None;
+                out(Heard::Resumed {
                     at_ms: ms(self.total),
                 })
             }
+            Step::End { start, end, reason } => match self.pending.take() {
+                Some(p) if p == (start, end) => {
+                    self.lang = None;
+                    out(Heard::Confirmed {
+                        at_ms: ms(self.total),
+                    })
+                }
+                pending => {
+                    let samples = self.segment(start, end);
+                    (pending.is_none()
+                        || out(Heard::Resumed {
+                            at_ms: ms(self.total),
+                        }))
+                        && out(Heard::SpeechEnd {
+                            at_ms: ms(self.total),
+                            speech_ms: (end - start) * VAD_FRAME as u64 / 16,
+                            reason: reason.as_str(),
+                        })
+                        && out(Heard::Utterance {
+                            samples,
+                            lang: self.lang.take(),
+                            at_ms: ms(self.total),
+                            tentative: false,
+                        })
+                }
+            },
         };
         Ok(keep)
     }

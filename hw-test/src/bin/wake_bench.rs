@@ -11,9 +11,18 @@
 //!   both languages, cabin/pink/white/brown noise, music-like tones), per hour,
 //! - `near_miss_accept`: share of near-miss clips ("hey calvin", 你好小餐, ...) that trigger,
 //! - `endpoint_delay_ms`: p50/p95 from the end of the phrase (known from the render)
-//!   to the endpointer's decision, listening from the clip's start,
-//! - `rtf_wake_vad`: time of wake word + VAD per second of audio (one thread, on the
-//!   negatives, where both always run); `rtf_wake_only` on the positives.
+//!   to the endpointer's hand-over to recognition (the tentative end, or the end
+//!   when `early_end_ms` is 0), listening from the clip's start; `confirm_delay_ms`
+//!   to the confirmed end; `cut_short`: clips ended before the phrase was over;
+//!   `tentative_voided`: tentative ends that speech voided (recognition wasted),
+//! - `rtf_wake`: time of the wake word chain per second of audio (one thread, on the
+//!   negatives): the cost while waiting for the wake word, when only it runs;
+//!   `rtf_vad`: the VAD's cost per second of audio, paid only while listening for a
+//!   command; `rtf_wake_vad`: both (an upper bound: both on all audio).
+//!
+//! `[listen]` settings (trailing silence, thresholds) come from the configuration
+//! (`CABIN_VOICE_CONFIG`, ./cabin-voice.toml, /etc/cabin-voice/config.toml), so
+//! endpointing settings are compared by pointing `CABIN_VOICE_CONFIG` at a file.
 
 use cabin_voice::config::Config;
 use cabin_voice::listen::config::Listen;
@@ -66,13 +75,17 @@ fn main() {
         &env,
     )
     .unwrap();
-    let listen = Listen::default();
+    let listen: Listen = cfg.listen.clone();
     let mut busy = Duration::ZERO;
     let mut audio_s = 0.0f64;
 
     // Positives: FRR per phrase and SNR; endpoint delay.
     let mut tally: BTreeMap<(String, i64), (u32, u32)> = BTreeMap::new();
     let mut delays = Vec::new();
+    let mut confirm = Vec::new();
+    // Ends decided before the phrase was over (cut short), and tentative ends
+    // that speech then voided (recognition time wasted).
+    let (mut cut_short, mut voided) = (0u32, 0u32);
     for p in index["positives"].as_array().unwrap() {
         let samples = read(&dir.join(p["file"].as_str().unwrap()));
         let phrase = p["phrase"].as_str().unwrap().to_string();
@@ -100,17 +113,32 @@ fn main() {
         e.0 += 1;
         e.1 += u32::from(!hit);
         // Endpointing: listen from the start; the phrase is the utterance.
+        // The hand-over to recognition is the first (tentative) end; the
+        // confirmation comes after the full trailing silence.
         let mut ep = Endpointer::new(&listen);
         vad.reset();
         ep.start(false);
+        let mut tentative: Option<f64> = None;
         for (i, f) in samples.chunks_exact(VAD_FRAME).enumerate() {
             let pr = vad.probability(f).unwrap();
-            if let Step::End { .. } = ep.push(pr) {
-                let decided = (i as u64 + 1) * VAD_FRAME as u64;
-                if decided >= end {
-                    delays.push((decided - end) as f64 / 16.0);
+            let decided = (i as u64 + 1) * VAD_FRAME as u64;
+            let delay = (decided as f64 - end as f64) / 16.0;
+            match ep.push(pr) {
+                Step::Tentative { .. } => tentative = Some(delay),
+                Step::Resumed => {
+                    tentative = None;
+                    voided += 1;
                 }
-                break;
+                Step::End { .. } => {
+                    if delay < 0.0 {
+                        cut_short += 1;
+                    } else {
+                        delays.push(tentative.unwrap_or(delay));
+                        confirm.push(delay);
+                    }
+                    break;
+                }
+                _ => {}
             }
         }
     }
@@ -125,15 +153,18 @@ fn main() {
     let mut wake = WakeDetector::load(&settings, &env).unwrap();
     let mut fa = 0u32;
     let mut neg_s = 0.0;
-    let mut neg_busy = Duration::ZERO;
+    let mut wake_busy = Duration::ZERO;
+    let mut vad_busy = Duration::ZERO;
     for n in index["negatives"].as_array().unwrap() {
         let samples = read(&dir.join(n["file"].as_str().unwrap()));
-        let t0 = Instant::now();
         for f in samples.chunks_exact(VAD_FRAME) {
+            let t0 = Instant::now();
             fa += u32::from(wake.push(f).unwrap().is_some());
+            let t1 = Instant::now();
             vad.probability(f).unwrap();
+            wake_busy += t1 - t0;
+            vad_busy += t1.elapsed();
         }
-        neg_busy += t0.elapsed();
         neg_s += samples.len() as f64 / 16_000.0;
         audio_s += samples.len() as f64 / 16_000.0;
     }
@@ -155,9 +186,15 @@ fn main() {
         "near_miss_clips": near.0,
         "near_miss_accept": near.1 as f64 / near.0.max(1) as f64,
         "endpoint_delay_ms": {"n": delays.len(), "p50": pct(&mut delays.clone(), 0.5), "p95": pct(&mut delays, 0.95),
+                               "early_end_ms": listen.early_end_ms,
                                "trailing_silence_ms": listen.trailing_silence_ms},
-        "rtf_wake_vad": neg_busy.as_secs_f64() / neg_s,
-        "rtf_wake_only": busy.as_secs_f64() / (audio_s - neg_s),
+        "confirm_delay_ms": {"n": confirm.len(), "p50": pct(&mut confirm.clone(), 0.5), "p95": pct(&mut confirm, 0.95)},
+        "cut_short": cut_short,
+        "tentative_voided": voided,
+        "rtf_wake": wake_busy.as_secs_f64() / neg_s,
+        "rtf_vad": vad_busy.as_secs_f64() / neg_s,
+        "rtf_wake_vad": (wake_busy + vad_busy).as_secs_f64() / neg_s,
+        "rtf_wake_positives": busy.as_secs_f64() / (audio_s - neg_s),
         "audio_minutes": (audio_s / 60.0 * 10.0).round() / 10.0,
     });
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
