@@ -211,7 +211,7 @@ pub fn load(path: &Path) -> Result<Vec<Utterance>, String> {
 #[derive(Debug, Clone)]
 pub struct RenderOpts {
     pub size: Size,
-    /// Say "hey cabin" before each command.
+    /// Say the wake phrase ("hey cabin", "你好小舱") before each command.
     pub wake: bool,
     pub seed: u64,
     /// Only these voices (`en-us@170`, ...); empty = the size's voices.
@@ -219,6 +219,8 @@ pub struct RenderOpts {
 }
 
 pub const WAKE_PHRASE: &str = "hey cabin";
+/// The Mandarin wake phrase, said before Mandarin commands.
+pub const WAKE_PHRASE_ZH: &str = "你好小舱";
 
 /// Renders the speech items of the corpus into `dir` and lists every item
 /// (speech first, then typed text) in a stable order.
@@ -248,11 +250,7 @@ pub fn render(utts: &[Utterance], dir: &Path, opts: &RenderOpts) -> Result<Vec<I
         .into_iter();
     for voice in &voices {
         for u in chosen.iter().filter(|u| u.speech && u.lang == voice.lang) {
-            let wake = if opts.wake && u.lang == "en" {
-                "-wake"
-            } else {
-                ""
-            };
+            let wake = if opts.wake { "-wake" } else { "" };
             let base = format!("{}{wake}__{}", u.id, voice.label().replace([':', '@'], "-"));
             let clean = dir.join(format!("{base}__speech.wav"));
             if voice.engine == Engine::Espeak {
@@ -293,21 +291,21 @@ pub fn render(utts: &[Utterance], dir: &Path, opts: &RenderOpts) -> Result<Vec<I
     Ok(items)
 }
 
-/// What is said: the command, after the (English) wake phrase if asked for.
+/// What is said: the command, after the wake phrase of its language if asked for.
 fn spoken(u: &Utterance, wake: bool) -> String {
-    if wake && u.lang == "en" {
-        format!("{WAKE_PHRASE}, {}", u.text)
-    } else {
-        u.text.clone()
+    match (wake, u.lang.as_str()) {
+        (true, "zh") => format!("{WAKE_PHRASE_ZH}，{}", u.text),
+        (true, _) => format!("{WAKE_PHRASE}, {}", u.text),
+        _ => u.text.clone(),
     }
 }
 
 /// What a perfect transcript holds.
 fn reference(u: &Utterance, wake: bool) -> String {
-    if wake && u.lang == "en" {
-        format!("{WAKE_PHRASE} {}", u.text)
-    } else {
-        u.text.clone()
+    match (wake, u.lang.as_str()) {
+        (true, "zh") => format!("{WAKE_PHRASE_ZH}{}", u.text),
+        (true, _) => format!("{WAKE_PHRASE} {}", u.text),
+        _ => u.text.clone(),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod remote;
 pub mod report;
 pub mod runner;
+pub mod stream;
 pub mod tts;
 
 use std::path::PathBuf;

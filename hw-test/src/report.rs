@@ -440,6 +440,82 @@ fn failures_table(rows: &[Value]) -> String {
     out
 }
 
+/// The `stream` target's section: wake word, false wakes, stage latency,
+/// CPU and memory of the one long run (empty for other targets).
+fn stream_section(sum: &Value) -> String {
+    let st = &sum["stream"];
+    if !st.is_object() {
+        return String::new();
+    }
+    let mut wake = String::new();
+    for w in st["wake_miss"].as_array().into_iter().flatten() {
+        let _ = write!(
+            wake,
+            "<tr><th>wake word missed · {}</th><td>{} of {} ({})</td></tr>",
+            esc(w["lang"].as_str().unwrap_or("")),
+            w["missed"],
+            w["commands"],
+            pct(&w["frr"])
+        );
+    }
+    let mut lat = String::new();
+    for (k, label) in [
+        ("wake_to_listening", "wake word → listening"),
+        (
+            "endpoint",
+            "speech end → <code>speech_end</code> (endpointing)",
+        ),
+        (
+            "speech_end_to_transcript",
+            "<code>speech_end</code> → transcript (recognition)",
+        ),
+        (
+            "transcript_to_intent",
+            "transcript → intent (understanding)",
+        ),
+        ("intent_to_action", "intent → first action (actuation)"),
+        ("e2e", "<b>speech end → first action (end to end)</b>"),
+    ] {
+        let l = &st["latency_ms"][k];
+        let _ = write!(
+            lat,
+            "<tr><th>{label}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ms(l["p50"].as_f64()),
+            ms(l["p95"].as_f64()),
+            l["n"]
+        );
+    }
+    let mut fw = String::new();
+    for f in st["false_wake_list"].as_array().into_iter().flatten() {
+        let _ = write!(
+            fw,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ms(f["stream_ms"].as_f64()),
+            esc(f["during"].as_str().unwrap_or("")),
+            esc(f["phrase"].as_str().unwrap_or("")),
+            esc(f["transcript"].as_str().unwrap_or("-"))
+        );
+    }
+    format!(
+        "<h2>Stream: one real-time recording</h2>         <p class=meta>{mins:.1} min of cabin audio played in real time to one <code>cabin-voice run --input … --realtime</code>: {cmds} commands, each after its wake phrase, between cabin noise and {chat} chatter stretches (commands said without the wake phrase, which must be ignored).</p>         <div class=chartrow><table class=headline>{wake}         <tr><th>false wakes</th><td>{fws} ({fwh:.1} per hour)</td></tr>         <tr><th>actions after a false wake</th><td>{fa}</td></tr>         <tr><th>actuations on the broker / action events</th><td>{ob} / {ae}</td></tr>         <tr><th>CPU (share of one core, whole run)</th><td>{cpu:.1} %</td></tr>         <tr><th>peak RSS</th><td>{rss:.0} MB</td></tr></table>         <table class=headline><tr><th>stage</th><th>p50 (ms)</th><th>p95 (ms)</th><th>n</th></tr>{lat}</table></div>         {fwt}",
+        mins = st["stream_minutes"].as_f64().unwrap_or(0.0),
+        cmds = st["commands"],
+        chat = st["chatter"],
+        fws = st["false_wakes"],
+        fwh = st["false_wakes_per_hour"].as_f64().unwrap_or(0.0),
+        fa = st["false_actions"],
+        ob = st["actuations_on_broker"],
+        ae = st["actuation_events"],
+        cpu = st["cpu_share"].as_f64().unwrap_or(0.0) * 100.0,
+        rss = st["peak_rss_mb"].as_f64().unwrap_or(0.0),
+        fwt = if fw.is_empty() {
+            String::new()
+        } else {
+            format!("<h3>False wakes</h3><table><tr><th>at (ms)</th><th>during</th><th>phrase</th><th>heard</th></tr>{fw}</table>")
+        },
+    )
+}
+
 /// The HTML page; `old` = a previous summary to compare against.
 pub fn html(sum: &Value, old: Option<&Value>) -> String {
     let meta = &sum["meta"];
@@ -503,6 +579,7 @@ th {{ background: #f3f3f3; }} .headline td {{ text-align: right; font-variant-nu
 <h2>Headline</h2>
 <table class=headline><tr><th>language · input · condition</th><th>n</th><th>WER</th><th>intent acc.</th><th>frame acc.</th><th>e2e total p50 / p95 (ms)</th><th>process wall p50 / p95 (ms)</th><th>peak RSS (MB)</th><th>failed runs</th></tr>
 {headline}</table>
+{stream}
 <p class=meta>WER: word error rate of the transcript against the label text (lower case, digits spelled out, punctuation dropped). Frame: intent and every labelled slot right. e2e total: <code>timings.total_ms</code> from the JSON events (recognition + understanding + actuation, in process). Wall: process start to exit, model loading included.</p>
 <h2>Charts</h2>
 {charts}
@@ -521,6 +598,7 @@ th {{ background: #f3f3f3; }} .headline td {{ text-align: right; font-variant-nu
         bin = esc(meta["binary"].as_str().unwrap_or("")),
         host = esc(meta["host"].as_str().unwrap_or("")),
         headline = headline_rows(sum, old),
+        stream = stream_section(sum),
         nfail = rows
             .iter()
             .filter(|r| !b(r, "frame_ok") || r.get("exit").and_then(Value::as_i64) != Some(0))

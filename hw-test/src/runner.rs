@@ -140,7 +140,7 @@ impl Tap {
 }
 
 /// A child process killed on drop.
-struct Guard(Child);
+pub struct Guard(Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -209,58 +209,81 @@ pub fn run_local(
     work: &Path,
     mut progress: impl FnMut(usize, &Value),
 ) -> Result<Vec<Value>, String> {
-    let _broker;
-    let (host, port) = match mqtt {
-        Some(a) => {
-            let (h, p) = a
-                .rsplit_once(':')
-                .ok_or_else(|| format!("--mqtt {a}: expected HOST:PORT"))?;
-            let p: u16 = p.parse().map_err(|_| format!("--mqtt {a}: bad port"))?;
-            (h.to_string(), p)
-        }
-        None => {
-            let b = Broker::start(work)?;
-            let p = b.port;
-            _broker = b;
-            ("127.0.0.1".to_string(), p)
-        }
-    };
-    let addr = format!("{host}:{port}");
-    let tap = Tap::new(&host, port)?;
     let mut setup = setup.clone();
-    if let Some(r) = setup.remote.as_mut() {
-        r.connect(work, &host, port)?;
-    }
+    let rig = Rig::start(&mut setup, mqtt, work)?;
     let setup = &setup;
     let _close = CloseRemote(setup.remote.clone());
-    let sim = setup
-        .command()
-        .args(["sim", "--mqtt", &addr])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("{}: {e}", setup.bin.display()))?;
-    let _sim = Guard(sim);
-    // The simulator publishes its retained state once it is up.
-    let t0 = Instant::now();
-    loop {
-        let seen = tap.collect(Duration::from_millis(200));
-        if seen.iter().any(|(t, _)| t.starts_with("cabin/state/")) {
-            break;
-        }
-        if t0.elapsed() > Duration::from_secs(60) {
-            return Err("vehicle simulator published no state within 60 s".into());
-        }
-    }
-    std::thread::sleep(Duration::from_millis(200));
     let mut rows = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        tap.drain();
-        let row = run_one(setup, item, &addr, &tap);
+        rig.tap.drain();
+        let row = run_one(setup, item, &rig.addr, &rig.tap);
         progress(i, &row);
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// A broker (`mqtt` = HOST:PORT, or a private one), a tap on it and the
+/// vehicle simulator, up and publishing its state.
+pub struct Rig {
+    /// HOST:PORT of the broker.
+    pub addr: String,
+    pub tap: Tap,
+    _sim: Guard,
+    _broker: Option<Broker>,
+}
+
+impl Rig {
+    /// Starts what `setup` needs (and connects a remote target's tunnel).
+    pub fn start(setup: &mut Setup, mqtt: Option<&str>, work: &Path) -> Result<Rig, String> {
+        let mut broker = None;
+        let (host, port) = match mqtt {
+            Some(a) => {
+                let (h, p) = a
+                    .rsplit_once(':')
+                    .ok_or_else(|| format!("--mqtt {a}: expected HOST:PORT"))?;
+                let p: u16 = p.parse().map_err(|_| format!("--mqtt {a}: bad port"))?;
+                (h.to_string(), p)
+            }
+            None => {
+                let b = Broker::start(work)?;
+                let p = b.port;
+                broker = Some(b);
+                ("127.0.0.1".to_string(), p)
+            }
+        };
+        let addr = format!("{host}:{port}");
+        let tap = Tap::new(&host, port)?;
+        if let Some(r) = setup.remote.as_mut() {
+            r.connect(work, &host, port)?;
+        }
+        let sim = setup
+            .command()
+            .args(["sim", "--mqtt", &addr])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("{}: {e}", setup.bin.display()))?;
+        let sim = Guard(sim);
+        // The simulator publishes its retained state once it is up.
+        let t0 = Instant::now();
+        loop {
+            let seen = tap.collect(Duration::from_millis(200));
+            if seen.iter().any(|(t, _)| t.starts_with("cabin/state/")) {
+                break;
+            }
+            if t0.elapsed() > Duration::from_secs(60) {
+                return Err("vehicle simulator published no state within 60 s".into());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        Ok(Rig {
+            addr,
+            tap,
+            _sim: sim,
+            _broker: broker,
+        })
+    }
 }
 
 /// Closes the SSH master connection when the run ends, however it ends.
@@ -282,14 +305,27 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// A finished process: exit code (None on timeout), output, wall time and
-/// peak resident set (VmHWM polled every 5 ms while it ran).
+/// CPU time (user + system) of a running process, in ms.
+fn cpu_ms(pid: u32) -> Option<f64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces): state is field 3,
+    // utime and stime are fields 14 and 15, in clock ticks (100 per second).
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks * 10.0)
+}
+
+/// A finished process: exit code (None on timeout), output, wall time,
+/// peak resident set (VmHWM polled every 5 ms while it ran) and CPU time
+/// (the last poll's user + system).
 pub struct Measured {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
     pub wall_ms: f64,
     pub peak_rss_kb: Option<u64>,
+    pub cpu_ms: Option<f64>,
 }
 
 /// Runs one process to completion, polling its peak RSS.
@@ -314,10 +350,12 @@ pub fn run_measured(mut cmd: Command, timeout: Duration) -> Result<Measured, Str
         s
     });
     let mut peak = None;
+    let mut cpu = None;
     let code = loop {
         if let Some(kb) = peak_rss_kb(pid) {
             peak = Some(peak.unwrap_or(0).max(kb));
         }
+        cpu = cpu_ms(pid).or(cpu);
         match child.try_wait() {
             Ok(Some(st)) => break st.code().or(Some(-1)),
             Ok(None) if t0.elapsed() > timeout => {
@@ -336,6 +374,7 @@ pub fn run_measured(mut cmd: Command, timeout: Duration) -> Result<Measured, Str
         stderr: err_t.join().unwrap_or_default(),
         wall_ms: wall,
         peak_rss_kb: peak,
+        cpu_ms: cpu,
     })
 }
 
@@ -359,6 +398,7 @@ fn run_one(setup: &Setup, item: &Item, addr: &str, tap: &Tap) -> Value {
         stderr: e,
         wall_ms: 0.0,
         peak_rss_kb: None,
+        cpu_ms: None,
     });
     if setup.remote.is_some() {
         // The local ssh client's memory means nothing: the board reports its own.

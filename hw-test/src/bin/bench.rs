@@ -2,14 +2,14 @@
 //! utterance through `cabin-voice run` against a broker and the vehicle
 //! simulator, and write `summary.json` + `report.html`. See docs/BENCH.md.
 //!
-//! usage: bench [--target local] [--corpus tiny|small|full] [--out DIR]
+//! usage: bench [--target local|stream] [--corpus tiny|small|full] [--out DIR]
 //!              [--bin PATH] [--models DIR] [--mqtt HOST:PORT] [--wake]
 //!              [--seed N] [--timeout S] [--label NAME] [--compare OLD.json]
 //!              [--voices en-us@170,...] [--render-only] [--report-only SUMMARY.json|rows.jsonl]
 //!              [--target remote --host USER@BOARD [--ssh-port N] [--ssh-key FILE]
 //!               [--remote-dir DIR] [--sim-bin PATH] [--ort-lib FILE] [--keep-remote]]
 
-use cabin_voice_hw_test::{corpus, find_binary, remote, report, runner, workspace_root};
+use cabin_voice_hw_test::{corpus, find_binary, remote, report, runner, stream, workspace_root};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -45,11 +45,131 @@ fn default_ort_lib(models: &Path, arch: &str) -> PathBuf {
         })
 }
 
-const USAGE: &str = "usage: bench [--target local] [--corpus tiny|small|full] [--out DIR] [--bin PATH] [--models DIR] [--mqtt HOST:PORT] [--wake] [--seed N] [--timeout S] [--label NAME] [--compare OLD.json] [--voices en-us@170,...] [--render-only] [--report-only SUMMARY.json|rows.jsonl] [--target remote --host USER@BOARD [--ssh-port N] [--ssh-key FILE] [--remote-dir DIR] [--sim-bin PATH] [--ort-lib FILE] [--keep-remote]]";
+const USAGE: &str = "usage: bench [--target local|stream] [--corpus tiny|small|full] [--out DIR] [--bin PATH] [--models DIR] [--mqtt HOST:PORT] [--wake] [--seed N] [--timeout S] [--label NAME] [--compare OLD.json] [--voices en-us@170,...] [--render-only] [--report-only SUMMARY.json|rows.jsonl] [--target remote --host USER@BOARD [--ssh-port N] [--ssh-key FILE] [--remote-dir DIR] [--sim-bin PATH] [--ort-lib FILE] [--keep-remote]]";
 
 fn fail(msg: impl std::fmt::Display) -> ! {
     eprintln!("bench: {msg}");
     std::process::exit(1);
+}
+
+/// Date, CPU and core count for a run's meta.
+fn host_meta() -> (String, String) {
+    let date = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    (date, format!("{cpu}, {cores} cores"))
+}
+
+fn opt_meta(size: &corpus::Size, seed: u64, bin: &Path, label: Option<String>) -> Value {
+    let (date, host) = host_meta();
+    json!({
+        "label": label.unwrap_or_else(|| format!("stream-{}", size.name())),
+        "target": "stream",
+        "corpus": size.name(),
+        "wake_phrase": true,
+        "seed": seed,
+        "date": date,
+        "binary": bin.display().to_string(),
+        "host": host,
+    })
+}
+
+/// Target `stream`: chatter (the commands rendered without the wake phrase)
+/// between the commands, one real-time run, one report.
+#[allow(clippy::too_many_arguments)]
+fn run_stream(
+    setup: &runner::Setup,
+    items: &[corpus::Item],
+    utts: &[corpus::Utterance],
+    audio_dir: &Path,
+    out: &Path,
+    meta: &Value,
+    mqtt: Option<&str>,
+    seed: u64,
+    voices: &[String],
+    size: corpus::Size,
+    old: Option<&Value>,
+) {
+    let chatter = corpus::render(
+        utts,
+        &audio_dir.join("chatter"),
+        &corpus::RenderOpts {
+            size,
+            wake: false,
+            seed: seed ^ 0x5eed,
+            voices: voices.to_vec(),
+        },
+    )
+    .unwrap_or_else(|e| fail(e));
+    let commands: Vec<corpus::Item> = items.iter().filter(|i| i.wav.is_some()).cloned().collect();
+    let plan = stream::build(&commands, &chatter, seed, out).unwrap_or_else(|e| fail(e));
+    eprintln!(
+        "bench: stream {} ({:.1} min: {} commands, {} chatter) played in real time",
+        plan.wav.display(),
+        plan.seconds / 60.0,
+        commands.len(),
+        plan.segments
+            .iter()
+            .filter(|s| s.kind == stream::Kind::Chatter)
+            .count()
+    );
+    let (rows, st) = stream::run(setup, &commands, &plan, mqtt, out).unwrap_or_else(|e| fail(e));
+    let mut sum = report::summarize(meta.clone(), &rows);
+    sum["stream"] = st;
+    std::fs::create_dir_all(out).unwrap_or_else(|e| fail(e));
+    let json_path = out.join("summary.json");
+    let html_path = out.join("report.html");
+    std::fs::write(
+        &json_path,
+        serde_json::to_string_pretty(&sum).expect("json"),
+    )
+    .unwrap_or_else(|e| fail(e));
+    std::fs::write(&html_path, report::html(&sum, old)).unwrap_or_else(|e| fail(e));
+    let s = &sum["stream"];
+    println!(
+        "stream {:.1} min: {} commands, wakes missed {}, false wakes {} ({:.1}/h), e2e p50/p95 {}/{} ms, endpoint p50/p95 {}/{} ms, CPU {:.0}% of one core, peak RSS {:.0} MB",
+        s["stream_minutes"].as_f64().unwrap_or(0.0),
+        s["commands"],
+        s["wake_miss"].as_array().into_iter().flatten().map(|w| format!("{} {}/{}", w["lang"].as_str().unwrap_or(""), w["missed"], w["commands"])).collect::<Vec<_>>().join(", "),
+        s["false_wakes"],
+        s["false_wakes_per_hour"].as_f64().unwrap_or(0.0),
+        s["latency_ms"]["e2e"]["p50"].as_f64().map(|t| format!("{t:.0}")).unwrap_or("-".into()),
+        s["latency_ms"]["e2e"]["p95"].as_f64().map(|t| format!("{t:.0}")).unwrap_or("-".into()),
+        s["latency_ms"]["endpoint"]["p50"].as_f64().map(|t| format!("{t:.0}")).unwrap_or("-".into()),
+        s["latency_ms"]["endpoint"]["p95"].as_f64().map(|t| format!("{t:.0}")).unwrap_or("-".into()),
+        s["cpu_share"].as_f64().unwrap_or(0.0) * 100.0,
+        s["peak_rss_mb"].as_f64().unwrap_or(0.0),
+    );
+    for g in sum["groups"].as_array().into_iter().flatten() {
+        println!(
+            "{:<3} {:<6} n={:<4} WER {:>6} frame {:>6}",
+            g["lang"].as_str().unwrap_or(""),
+            g["condition"].as_str().unwrap_or(""),
+            g["n"],
+            g["wer"]
+                .as_f64()
+                .map(|w| format!("{:.1}%", w * 100.0))
+                .unwrap_or("-".into()),
+            g["frame_accuracy"]
+                .as_f64()
+                .map(|w| format!("{:.1}%", w * 100.0))
+                .unwrap_or("-".into()),
+        );
+    }
+    println!("{}\n{}", json_path.display(), html_path.display());
 }
 
 fn main() {
@@ -85,18 +205,16 @@ fn main() {
         println!("{USAGE}");
         return;
     }
-    let wake = flag("--wake");
+    // The stream says every command after its wake phrase.
+    let wake = flag("--wake") || target == "stream";
     let voices: Vec<String> = opt("--voices")
         .map(|v| v.split(',').map(str::to_string).collect())
         .unwrap_or_default();
     let size = corpus::Size::parse(&size_name)
         .unwrap_or_else(|| fail(format!("--corpus {size_name}: tiny, small or full")));
     match target.as_str() {
-        "local" | "remote" => {}
-        "stream" => fail(format!(
-            "target {target} is not implemented yet (docs/BENCH.md, next steps)"
-        )),
-        t => fail(format!("--target {t}: local or remote (stream: planned)")),
+        "local" | "remote" | "stream" => {}
+        t => fail(format!("--target {t}: local, stream or remote")),
     }
     let remote = (target == "remote").then(|| {
         let host = opt("--host").unwrap_or_else(|| fail("--target remote needs --host USER@BOARD"));
@@ -206,6 +324,21 @@ fn main() {
         remote: remote.clone(),
         sim_bin,
     };
+    if target == "stream" {
+        return run_stream(
+            &setup,
+            &items,
+            &utts,
+            &audio_dir,
+            &out,
+            &opt_meta(&size, seed, &bin, label.clone()),
+            mqtt.as_deref(),
+            seed,
+            &voices,
+            size,
+            old.as_ref(),
+        );
+    }
     eprintln!(
         "bench: running {} items with {}",
         items.len(),
