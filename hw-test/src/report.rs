@@ -574,7 +574,7 @@ th {{ background: #f3f3f3; }} .headline td {{ text-align: right; font-variant-nu
 .fail td {{ max-width: 260px; word-wrap: break-word; }}
 </style></head><body>
 <h1>cabin-voice bench · {label}</h1>
-<div class=meta>target <b>{target}</b> · corpus <b>{corpus}</b> (synthetic espeak-ng speech + synthetic cabin noise) · {n} runs · {date} · binary {bin} · {host}</div>
+<div class=meta>target <b>{target}</b> · corpus <b>{corpus}</b> (synthetic speech: espeak-ng, Kokoro, Piper voices; synthetic cabin noise) · {n} runs · {date} · binary {bin} · {host}</div>
 {compare}
 <h2>Headline</h2>
 <table class=headline><tr><th>language · input · condition</th><th>n</th><th>WER</th><th>intent acc.</th><th>frame acc.</th><th>e2e total p50 / p95 (ms)</th><th>process wall p50 / p95 (ms)</th><th>peak RSS (MB)</th><th>failed runs</th></tr>

@@ -1,6 +1,7 @@
 //! Speech recognition time per model on the rendered English corpus, and the
 //! same ggml model on the same audio through whisper.cpp's own CLI (when
-//! `$WHISPER_CLI` or /tmp/whisper-cli-build/bin/whisper-cli exists).
+//! `$WHISPER_CLI` or `<target>/whisper-cli/bin/whisper-cli` exists: build it with
+//! `hw-test/whisper-cli.sh`, from the whisper.cpp sources whisper-rs-sys vendors).
 //!
 //! Both decode greedily (best of 1, no temperature fallback) on the same number
 //! of threads, without a prompt (cabin-voice's domain prompt is turned off), one
@@ -41,7 +42,14 @@ fn whisper_cli() -> Option<PathBuf> {
     std::env::var("WHISPER_CLI")
         .ok()
         .map(PathBuf::from)
-        .or_else(|| Some(PathBuf::from("/tmp/whisper-cli-build/bin/whisper-cli")))
+        .or_else(|| {
+            Some(
+                cabin_voice_hw_test::target_dir()
+                    .join("whisper-cli")
+                    .join("bin")
+                    .join("whisper-cli"),
+            )
+        })
         .filter(|p| p.is_file())
 }
 
@@ -111,7 +119,7 @@ fn main() {
     );
     match &cli {
         Some(c) => println!("asr-bench: whisper.cpp CLI {}", c.display()),
-        None => println!("asr-bench: whisper.cpp CLI not found (set WHISPER_CLI or build /tmp/whisper-cli-build/bin/whisper-cli): skipping the comparison"),
+        None => println!("asr-bench: whisper.cpp CLI not found (build it with hw-test/whisper-cli.sh, or set WHISPER_CLI): skipping the comparison"),
     }
     let setup = runner::Setup {
         bin: bin.clone(),
