@@ -23,8 +23,11 @@ pub const NAV_PATH: &str = "/org/cabinvoice/Navigation";
 pub const OFONO: &str = "org.ofono";
 pub const MODEM: &str = "/hfp/org/bluez/hci0/dev_00_11_22_33_44_55";
 pub const CALL: &str = "/hfp/org/bluez/hci0/dev_00_11_22_33_44_55/voicecall01";
-/// A frequency the test tuner never answers in time.
+/// A frequency the test tuner never answers in time: it answers after
+/// [`HANG`] times [`super::time_scale`], far beyond any call timeout.
 pub const HANGING_FREQUENCY: f64 = 87.5;
+/// How long the tuner hangs at [`HANGING_FREQUENCY`] at native speed.
+pub const HANG: Duration = Duration::from_secs(30);
 
 /// One recorded call: service, `Interface.Member`, arguments.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,7 +178,7 @@ impl Radio {
             vec![json!(frequency), json!(band)],
         );
         if (frequency - HANGING_FREQUENCY).abs() < 1e-9 {
-            tokio::time::sleep(Duration::from_secs(30)).await;
+            tokio::time::sleep(HANG.mul_f64(super::time_scale())).await;
         }
         let band = match band.as_str() {
             "" if frequency <= 108.0 => "fm",
