@@ -17,6 +17,10 @@
 #   CV_TEST_TIME_SCALE=10  start-up waits in the integration tests (e.g. "the
 #       server says it serves within 8 s") are scaled by this: emulated code
 #       runs many times slower than native.
+#   CV_TEST_ASR_FIT_AUDIO_CTX=1  the e2e tests that run whisper pass
+#       `[asr] fit_audio_ctx = true`: with whisper's fixed 30 s encoder window a
+#       3 s tiny.en clip takes 12 min under qemu (565 s of CPU on one thread),
+#       sized to the clip it takes 30 to 50 s, same model, same transcript.
 #   ORT_DYLIB_PATH  the aarch64 ONNX Runtime library fetched by aarch64.sh
 #       (models/lib/ holds the host's x86_64 one), unless already set.
 #   Child processes: integration tests spawn target/aarch64-.../cabin-voice,
@@ -64,6 +68,7 @@ fi
 export QEMU_CPU="${QEMU_CPU:-cortex-a76}"
 # Tests that wait for a process to come up allow this many times longer.
 export CV_TEST_TIME_SCALE="${CV_TEST_TIME_SCALE:-10}"
+export CV_TEST_ASR_FIT_AUDIO_CTX="${CV_TEST_ASR_FIT_AUDIO_CTX:-1}"
 export QEMU_LD_PREFIX="$root"
 if [ -z "${ORT_DYLIB_PATH:-}" ]; then
   for d in "$tdir" "$repo/target/aarch64-unknown-linux-gnu" "$repo/target/cross/aarch64-unknown-linux-gnu"; do
