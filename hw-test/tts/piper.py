@@ -26,17 +26,20 @@ class Piper:
                              capture_output=True, text=True, check=True)
         return " ".join(res.stdout.split())
 
-    def synthesize(self, text: str) -> np.ndarray:
+    def synthesize(self, text: str, length_scale: float = 1.0, noise_scale: float = 0.0,
+                   noise_w: float = 0.0) -> np.ndarray:
         # Piper's id sequence: ^, then each phoneme followed by the pad _, then $.
         ids = list(self.ids["^"]) + list(self.ids["_"])
         for c in self.phonemes(text):
             if c in self.ids:
                 ids += self.ids[c] + self.ids["_"]
         ids += self.ids["$"]
-        # Noise scales 0: the same text always gives the same samples.
+        # Noise scales 0 (the default): the same text always gives the same samples. With
+        # noise, the samples depend on the session's random state (onnxruntime.set_seed
+        # before the session is made, and the runs since).
         audio = self.session.run(None, {
             "input": np.array([ids], dtype=np.int64),
             "input_lengths": np.array([len(ids)], dtype=np.int64),
-            "scales": np.array([0.0, 1.0, 0.0], dtype=np.float32),
+            "scales": np.array([noise_scale, length_scale, noise_w], dtype=np.float32),
         })[0]
         return np.asarray(audio, dtype=np.float32).ravel()
