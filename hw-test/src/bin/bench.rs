@@ -374,22 +374,7 @@ fn main() {
     })
     .unwrap_or_else(|e| fail(e));
 
-    let date = std::process::Command::new("date")
-        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let (date, host) = host_meta();
     let meta = json!({
         "label": label.unwrap_or_else(|| format!("{target}-{}", size.name())),
         "target": target,
@@ -400,7 +385,7 @@ fn main() {
         "binary": bin.display().to_string(),
         "host": match &remote {
             Some(r) => format!("{} (board over SSH)", r.host),
-            None => format!("{cpu}, {cores} cores"),
+            None => host,
         },
     });
     if let Some(r) = &remote {
