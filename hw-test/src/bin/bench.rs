@@ -52,6 +52,17 @@ fn fail(msg: impl std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
+/// Writes `summary.json` and `report.html` into `out`; returns their paths.
+fn write_report(out: &Path, sum: &Value, old: Option<&Value>) -> (PathBuf, PathBuf) {
+    std::fs::create_dir_all(out).unwrap_or_else(|e| fail(e));
+    let json_path = out.join("summary.json");
+    let html_path = out.join("report.html");
+    std::fs::write(&json_path, serde_json::to_string_pretty(sum).expect("json"))
+        .unwrap_or_else(|e| fail(e));
+    std::fs::write(&html_path, report::html(sum, old)).unwrap_or_else(|e| fail(e));
+    (json_path, html_path)
+}
+
 /// Date, CPU and core count for a run's meta.
 fn host_meta() -> (String, String) {
     let date = std::process::Command::new("date")
@@ -129,15 +140,7 @@ fn run_stream(
     let (rows, st) = stream::run(setup, &commands, &plan, mqtt, out).unwrap_or_else(|e| fail(e));
     let mut sum = report::summarize(meta.clone(), &rows);
     sum["stream"] = st;
-    std::fs::create_dir_all(out).unwrap_or_else(|e| fail(e));
-    let json_path = out.join("summary.json");
-    let html_path = out.join("report.html");
-    std::fs::write(
-        &json_path,
-        serde_json::to_string_pretty(&sum).expect("json"),
-    )
-    .unwrap_or_else(|e| fail(e));
-    std::fs::write(&html_path, report::html(&sum, old)).unwrap_or_else(|e| fail(e));
+    let (json_path, html_path) = write_report(out, &sum, old);
     let s = &sum["stream"];
     println!(
         "stream {:.1} min: {} commands, wakes missed {}, false wakes {} ({:.1}/h), e2e p50/p95 {}/{} ms, endpoint p50/p95 {}/{} ms, CPU {:.0}% of one core, peak RSS {:.0} MB",
@@ -396,15 +399,7 @@ fn main() {
         }
     }
     let sum = report::summarize(meta, &rows);
-    std::fs::create_dir_all(&out).unwrap_or_else(|e| fail(e));
-    let json_path = out.join("summary.json");
-    let html_path = out.join("report.html");
-    std::fs::write(
-        &json_path,
-        serde_json::to_string_pretty(&sum).expect("json"),
-    )
-    .unwrap_or_else(|e| fail(e));
-    std::fs::write(&html_path, report::html(&sum, old.as_ref())).unwrap_or_else(|e| fail(e));
+    let (json_path, html_path) = write_report(&out, &sum, old.as_ref());
     for g in sum["groups"].as_array().into_iter().flatten() {
         println!(
             "{:<3} {:<6} n={:<4} WER {:>6} intent {:>6} frame {:>6} total p50/p95 {}/{} ms  peak RSS {} MB",
