@@ -99,6 +99,11 @@ pub struct Asr {
     pub backend: String,
     /// Beam search width; 1: greedy decoding (docs/NLU.md, "Mandarin").
     pub beam_size: u32,
+    /// Grammar-constrained decoding: a second pass held to the plugins'
+    /// sentences replaces the free transcript when it costs at most
+    /// `grammar_max_regret` nats (docs/NLU.md, "Mandarin").
+    pub grammar: bool,
+    pub grammar_max_regret: f32,
 }
 
 impl Default for Asr {
@@ -112,6 +117,8 @@ impl Default for Asr {
             fit_audio_ctx: false,
             backend: "cpu".into(),
             beam_size: 1,
+            grammar: true,
+            grammar_max_regret: 8.0,
         }
     }
 }
@@ -282,6 +289,12 @@ impl Config {
         if self.asr.model.is_empty() {
             return bad("asr.model", "must name a whisper model file".into());
         }
+        if !(0.0..=1000.0).contains(&self.asr.grammar_max_regret) {
+            return bad(
+                "asr.grammar_max_regret",
+                format!("{}: must be 0..1000 (nats)", self.asr.grammar_max_regret),
+            );
+        }
         if !(0.0..=300.0).contains(&self.safety.max_open_speed_kmh) {
             return bad("safety.max_open_speed_kmh", "must be 0..300".into());
         }
@@ -390,6 +403,10 @@ mod tests {
         assert!(e.contains("mqtt.port"), "{e}");
         let e = parse("[asr]\nlanguage = \"fr\"\n").unwrap_err().to_string();
         assert!(e.contains("asr.language"), "{e}");
+        let e = parse("[asr]\ngrammar_max_regret = -1.0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("asr.grammar_max_regret"), "{e}");
         let e = parse("[mqtt]\nport = \"x\"\n").unwrap_err().to_string();
         assert!(e.contains("port"), "{e}");
     }

@@ -5,6 +5,7 @@ pub mod devices;
 pub mod doctor;
 pub mod listen;
 
+use crate::asr::grammar::ByteGrammar;
 use crate::asr::prompt::domain_prompt;
 use crate::asr::whisper::WhisperSettings;
 use crate::asr::WhisperRecognizer;
@@ -110,6 +111,11 @@ pub fn build_recognizer(cfg: &Config, reg: Option<&Registry>) -> WhisperRecogniz
         Some(r) if cfg.asr.domain_prompt => (domain_prompt(r, "en"), domain_prompt(r, "zh")),
         _ => (String::new(), String::new()),
     };
+    let grammar = |lang: &str| {
+        reg.filter(|_| cfg.asr.grammar)
+            .and_then(|r| ByteGrammar::compile(r, lang))
+            .map(Arc::new)
+    };
     WhisperRecognizer::new(WhisperSettings {
         model: model_path(cfg, &cfg.asr.model),
         model_en: (!cfg.asr.model_en.is_empty()).then(|| model_path(cfg, &cfg.asr.model_en)),
@@ -119,5 +125,8 @@ pub fn build_recognizer(cfg: &Config, reg: Option<&Registry>) -> WhisperRecogniz
         fit_audio_ctx: cfg.asr.fit_audio_ctx,
         use_gpu: cfg.asr.backend == "gpu",
         beam_size: cfg.asr.beam_size,
+        grammar_en: grammar("en"),
+        grammar_zh: grammar("zh"),
+        grammar_max_regret: cfg.asr.grammar_max_regret,
     })
 }

@@ -1,7 +1,9 @@
 //! Speech recognition: a [`Clip`](crate::audio::Clip) -> [`Transcript`].
 
 pub mod ggml;
+pub mod grammar;
 pub mod prompt;
+pub mod steer;
 pub mod whisper;
 
 use serde::Serialize;
@@ -43,6 +45,14 @@ impl std::str::FromStr for Lang {
 #[derive(Debug, Clone, Serialize)]
 pub struct Transcript {
     pub text: String,
+    /// The free transcript, when grammar-constrained decoding replaced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_text: Option<String>,
+    /// Regret (nats) of the grammar-constrained pass, when it ran and found a
+    /// sentence; it replaced the free transcript when at most
+    /// `[asr] grammar_max_regret`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grammar_regret: Option<f32>,
     pub lang: String,
     pub audio_ms: u64,
     pub asr_ms: u64,

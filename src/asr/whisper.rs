@@ -3,8 +3,11 @@
 //! Holds a multilingual model and, optionally, an English-only one used when the
 //! language is forced to English. Models load lazily on first use.
 
+use super::grammar::ByteGrammar;
+use super::steer::{self, TokenTable};
 use super::{AsrError, Lang, Recognizer, Transcript};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
@@ -27,12 +30,38 @@ pub struct WhisperSettings {
     pub use_gpu: bool,
     /// Beam search width; 0 or 1: greedy.
     pub beam_size: u32,
+    /// The plugins' sentences per language for grammar-constrained decoding
+    /// (`None`: free decoding only).
+    pub grammar_en: Option<Arc<ByteGrammar>>,
+    pub grammar_zh: Option<Arc<ByteGrammar>>,
+    /// Largest regret (nats) at which the constrained transcript replaces the
+    /// free one.
+    pub grammar_max_regret: f32,
+}
+
+/// One decoding's result.
+struct Decoded {
+    text: String,
+    free_text: Option<String>,
+    regret: Option<f32>,
+}
+
+impl Decoded {
+    fn free(text: String) -> Decoded {
+        Decoded {
+            text,
+            free_text: None,
+            regret: None,
+        }
+    }
 }
 
 struct Loaded {
-    _ctx: WhisperContext,
+    ctx: WhisperContext,
     state: WhisperState,
     multilingual: bool,
+    /// Token bytes, built on the first constrained pass.
+    tokens: Option<TokenTable>,
 }
 
 /// whisper.cpp recogniser.
@@ -65,9 +94,10 @@ fn load(path: &Path, use_gpu: bool) -> Result<Loaded, AsrError> {
         .map_err(|e| err(format!("cannot create decoder state: {e}")))?;
     let multilingual = ctx.is_multilingual();
     Ok(Loaded {
-        _ctx: ctx,
+        ctx,
         state,
         multilingual,
+        tokens: None,
     })
 }
 
@@ -149,7 +179,7 @@ impl WhisperRecognizer {
         })
     }
 
-    fn decode(&mut self, audio: &[f32], n_samples: usize, lang: Lang) -> Result<String, AsrError> {
+    fn decode(&mut self, audio: &[f32], n_samples: usize, lang: Lang) -> Result<Decoded, AsrError> {
         let threads = self.threads();
         let prompt = match lang {
             Lang::Zh => self.settings.prompt_zh.clone(),
@@ -157,6 +187,11 @@ impl WhisperRecognizer {
         };
         let fit = self.settings.fit_audio_ctx;
         let beam = self.settings.beam_size;
+        let grammar = match lang {
+            Lang::Zh => self.settings.grammar_zh.clone(),
+            _ => self.settings.grammar_en.clone(),
+        };
+        let max_regret = self.settings.grammar_max_regret;
         let model = self.model_for(lang)?;
         let code = if lang == Lang::Zh && model.multilingual {
             "zh"
@@ -186,11 +221,12 @@ impl WhisperRecognizer {
         params.set_print_special(false);
         params.set_print_timestamps(false);
         params.set_temperature_inc(0.0);
+        // A spoken command never needs more than ~8 tokens per second.
+        let max_tokens = (n_samples as u64 * 8 / 16_000 + 16) as usize;
         if fit {
             params.set_audio_ctx(audio_ctx_for(n_samples));
-            // A shortened window can make the decoder loop on the phrase; a spoken
-            // command never needs more than ~8 tokens per second.
-            params.set_max_tokens((n_samples as u64 * 8 / 16_000 + 16) as i32);
+            // A shortened window can make the decoder loop on the phrase.
+            params.set_max_tokens(max_tokens as i32);
         }
         if !prompt.is_empty() {
             params.set_initial_prompt(&prompt);
@@ -206,7 +242,49 @@ impl WhisperRecognizer {
                     .map_err(|e| AsrError::Decode(e.to_string()))?,
             );
         }
-        Ok(clean(&text))
+        let free = clean(&text);
+        let Some(g) = grammar else {
+            return Ok(Decoded::free(free));
+        };
+        let Loaded {
+            ctx, state, tokens, ..
+        } = model;
+        let table = tokens.get_or_insert_with(|| TokenTable::new(ctx));
+        let t0 = Instant::now();
+        let steered = steer::steer(
+            ctx,
+            state,
+            table,
+            &g,
+            &prompt,
+            code,
+            threads as usize,
+            max_tokens,
+            max_regret,
+            beam <= 1,
+        )?;
+        let ms = t0.elapsed().as_millis();
+        match steered {
+            Some(s) if s.regret <= max_regret && clean(&s.text) != free => {
+                tracing::debug!(free = %free, steered = %s.text, regret = s.regret, ms, "grammar pass replaces the free transcript");
+                Ok(Decoded {
+                    text: clean(&s.text),
+                    free_text: Some(free),
+                    regret: Some(s.regret),
+                })
+            }
+            Some(s) => {
+                tracing::debug!(free = %free, steered = %s.text, regret = s.regret, ms, "free transcript kept");
+                Ok(Decoded {
+                    regret: Some(s.regret),
+                    ..Decoded::free(free)
+                })
+            }
+            None => {
+                tracing::debug!(free = %free, ms, "grammar pass found no sentence");
+                Ok(Decoded::free(free))
+            }
+        }
     }
 }
 
@@ -227,9 +305,11 @@ impl Recognizer for WhisperRecognizer {
             Lang::Auto => self.identify(audio)?,
             l => l,
         };
-        let text = self.decode(audio, samples.len(), lang)?;
+        let d = self.decode(audio, samples.len(), lang)?;
         Ok(Transcript {
-            text,
+            text: d.text,
+            free_text: d.free_text,
+            grammar_regret: d.regret,
             lang: if lang == Lang::Zh { "zh" } else { "en" }.to_string(),
             audio_ms: samples.len() as u64 * 1000 / 16_000,
             asr_ms: t0.elapsed().as_millis() as u64,

@@ -18,7 +18,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 /// Fillers skipped anywhere, before the plugins' own (`[fillers]` in types.toml).
-const FILLERS_EN: &[&str] = &[
+pub(crate) const FILLERS_EN: &[&str] = &[
     "please",
     "can you",
     "could you",
@@ -58,7 +58,7 @@ const FILLERS_EN: &[&str] = &[
     "slightly",
     "bit",
 ];
-const FILLERS_ZH: &[&str] = &[
+pub(crate) const FILLERS_ZH: &[&str] = &[
     "请",
     "请你",
     "帮我",

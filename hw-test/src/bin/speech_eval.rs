@@ -9,7 +9,8 @@
 //!               [--limit N] [--out FILE.json]
 //!
 //! Variants (comma-separated `+` combinations of): `default` (the configuration's
-//! defaults), `plain` (no prompt, greedy, no grammar), `prompt`, `beam5`, `grammar`.
+//! defaults), `plain` (no prompt, greedy, no grammar), `prompt`, `beam5`, `grammar`, `nogrammar`,
+//! `regretN` (the grammar pass's largest regret).
 
 use cabin_voice::app;
 use cabin_voice::asr::{Lang, Recognizer};
@@ -44,6 +45,14 @@ fn variant_config(base: &Config, variant: &str) -> Config {
             "plain" => {
                 cfg.asr.domain_prompt = false;
                 cfg.asr.beam_size = 1;
+                cfg.asr.grammar = false;
+            }
+            "grammar" => cfg.asr.grammar = true,
+            "nogrammar" => cfg.asr.grammar = false,
+            r if r.starts_with("regret") => {
+                cfg.asr.grammar_max_regret = r[6..]
+                    .parse()
+                    .unwrap_or_else(|_| fail(format!("bad variant part {r:?}")))
             }
             "prompt" => cfg.asr.domain_prompt = true,
             "noprompt" => cfg.asr.domain_prompt = false,
@@ -121,12 +130,26 @@ fn main() {
             let intent_ok = intent.intent == item.utt.intent;
             let frame_ok = intent_ok && metrics::slot_errors(&item.utt.slots, &slots).is_empty();
             eprintln!(
-                "{variant}\t{}\t{}\t{}\t{}\t{}\t{errs}/{n}\t{}\t{ms} ms",
+                "{variant}\t{}\t{}\t{}\t{}\t{}{}\t{errs}/{n}\t{}\t{ms} ms",
                 item.utt.id,
                 item.voice.as_deref().unwrap_or(""),
                 item.condition,
                 item.reference,
                 t.text,
+                match (&t.free_text, t.grammar_regret) {
+                    (Some(f), Some(r)) => {
+                        let fi = router.understand(f);
+                        let fs = serde_json::to_value(&fi.slots).unwrap_or(Value::Null);
+                        let fok = fi.intent == item.utt.intent
+                            && metrics::slot_errors(&item.utt.slots, &fs).is_empty();
+                        format!(
+                            " (free: {f} {}; regret {r:.2})",
+                            if fok { "ok" } else { "WRONG" }
+                        )
+                    }
+                    (None, Some(r)) => format!(" (regret {r:.2})"),
+                    _ => String::new(),
+                },
                 if frame_ok { "ok" } else { "WRONG" }
             );
             rows.push((item, errs, n, intent_ok, frame_ok, ms, t.text));

@@ -1,0 +1,543 @@
+//! The loaded plugins' sentences as a byte automaton that steers the recogniser
+//! (grammar-constrained decoding, docs/NLU.md "Mandarin").
+//!
+//! Every sentence template of one language becomes a path through a
+//! nondeterministic automaton over UTF-8 bytes: literals are byte chains, enum
+//! slots the alternation of their synonyms, number and digit slots a loop of
+//! numerals (digits, 二十二, "twenty two"), free-text slots a loop over any byte.
+//! Between units, separators (spaces, punctuation) and the fillers the grammar
+//! skips ("please", "帮我", "一下") may appear; they live in one shared trie, not
+//! copied into every gap. ASCII letters match case-insensitively.
+//!
+//! The decoder asks, token by token, whether a token's bytes can continue the
+//! text so far ([`ByteGrammar::advance`]) and whether the text may end here
+//! ([`ByteGrammar::accepts`]). A cursor is the set of automaton positions the
+//! text so far can be in; it is never empty for a text the grammar allows.
+
+use crate::nlu::grammar::{FILLERS_EN, FILLERS_ZH};
+use crate::nlu::template::{self, Tpl};
+use crate::plugin::{IntentDef, Registry, SlotType};
+use std::collections::BTreeMap;
+
+/// Separators allowed between units, and anywhere a filler may stand.
+const SEPARATORS: &[&str] = &[
+    " ", ",", ".", "!", "?", "-", "'", "，", "。", "！", "？", "、", "：", ":", ";", "；",
+];
+
+/// What a number or digit slot may be spelled with, one unit at a time.
+const NUMERALS_ZH: &[&str] = &[
+    "零", "〇", "一", "二", "两", "三", "四", "五", "六", "七", "八", "九", "十", "百", "千", "万",
+    "点", "半", "负", "分", "之", "幺",
+];
+const NUMERALS_EN: &[&str] = &[
+    "zero",
+    "oh",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "point",
+    "half",
+    "and",
+    "a",
+    "minus",
+    "percent",
+    "per",
+    "cent",
+    "degrees",
+];
+const NUMERALS_ANY: &[&str] = &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "%", "°"];
+
+/// Most automaton positions a cursor keeps (a guard against blow-up).
+const MAX_CURSOR: usize = 4096;
+
+#[derive(Debug, Default, Clone)]
+struct State {
+    eps: Vec<u32>,
+    bytes: Vec<(u8, u32)>,
+    /// Separators and fillers may be inserted here.
+    gap: bool,
+    /// Any byte loops here (free text).
+    any: bool,
+}
+
+#[derive(Debug, Default, Clone)]
+struct TrieNode {
+    next: Vec<(u8, u32)>,
+    end: bool,
+}
+
+/// One language's sentences as a byte automaton.
+#[derive(Debug, Clone)]
+pub struct ByteGrammar {
+    states: Vec<State>,
+    start: u32,
+    accept: u32,
+    /// Separators and fillers; node 0 is the root.
+    gaps: Vec<TrieNode>,
+    sentences: usize,
+    /// Inner states of literal chains (shared between chains).
+    inner: std::collections::HashSet<u32>,
+}
+
+/// Positions the text so far can be in: (automaton state, gap-trie node; 0 =
+/// not inside a separator or filler).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(Vec<(u32, u32)>);
+
+impl Cursor {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+struct Builder<'a> {
+    g: ByteGrammar,
+    types: &'a BTreeMap<String, SlotType>,
+    intent: &'a IntentDef,
+    lang: &'a str,
+}
+
+impl ByteGrammar {
+    /// Compiles every `lang` sentence of the loaded plugins; `None` when no
+    /// plugin has one or a template does not parse (the grammar matcher reports
+    /// that at start).
+    pub fn compile(reg: &Registry, lang: &str) -> Option<ByteGrammar> {
+        let mut g = ByteGrammar {
+            states: vec![State::default(), State::default()],
+            start: 0,
+            accept: 1,
+            gaps: vec![TrieNode::default()],
+            sentences: 0,
+            inner: Default::default(),
+        };
+        g.states[0].gap = true;
+        g.states[1].gap = true;
+        let fillers = if lang == "zh" { FILLERS_ZH } else { FILLERS_EN };
+        let shared = reg.fillers.get(lang).map(Vec::as_slice).unwrap_or(&[]);
+        for s in SEPARATORS {
+            g.add_gap(s);
+        }
+        for f in fillers
+            .iter()
+            .map(|s| s.to_string())
+            .chain(shared.iter().cloned())
+        {
+            g.add_gap(&f.to_lowercase());
+        }
+        for plugin in &reg.plugins {
+            for intent in &plugin.manifest.intents {
+                let Some(sentences) = intent.sentences.get(lang) else {
+                    continue;
+                };
+                for s in sentences {
+                    let tpl = template::parse(s).ok()?;
+                    // Free text (destinations, song names) is the free pass's job.
+                    if has_text_slot(&tpl, intent, &plugin.types) {
+                        continue;
+                    }
+                    let mut b = Builder {
+                        g,
+                        types: &plugin.types,
+                        intent,
+                        lang,
+                    };
+                    let end = b.node(&tpl, 0)?;
+                    g = b.g;
+                    g.states[end as usize].eps.push(1);
+                    g.sentences += 1;
+                }
+            }
+        }
+        (g.sentences > 0).then_some(g)
+    }
+
+    /// Number of sentences compiled in.
+    pub fn sentences(&self) -> usize {
+        self.sentences
+    }
+
+    /// Number of automaton states.
+    pub fn size(&self) -> usize {
+        self.states.len()
+    }
+
+    fn add_gap(&mut self, text: &str) {
+        let mut node = 0u32;
+        for &b in text.as_bytes() {
+            let found = self.gaps[node as usize]
+                .next
+                .iter()
+                .find(|(c, _)| *c == b)
+                .map(|(_, n)| *n);
+            node = match found {
+                Some(n) => n,
+                None => {
+                    self.gaps.push(TrieNode::default());
+                    let n = (self.gaps.len() - 1) as u32;
+                    self.gaps[node as usize].next.push((b, n));
+                    n
+                }
+            };
+        }
+        self.gaps[node as usize].end = true;
+    }
+
+    /// The cursor before any text.
+    pub fn start(&self) -> Cursor {
+        let mut c = vec![(self.start, 0)];
+        self.close(&mut c);
+        Cursor(c)
+    }
+
+    /// True when the text so far is a whole sentence.
+    pub fn accepts(&self, c: &Cursor) -> bool {
+        c.0.iter().any(|&(s, g)| s == self.accept && g == 0)
+    }
+
+    /// The cursor after `bytes`, or `None` when no sentence continues that way.
+    pub fn advance(&self, c: &Cursor, bytes: &[u8]) -> Option<Cursor> {
+        let mut cur = c.0.clone();
+        let mut next = Vec::new();
+        for &raw in bytes {
+            let b = raw.to_ascii_lowercase();
+            next.clear();
+            for &(s, g) in &cur {
+                let st = &self.states[s as usize];
+                if g != 0 {
+                    if let Some(n) = self.gap_step(g, b) {
+                        next.push((s, n));
+                        if self.gaps[n as usize].end {
+                            next.push((s, 0));
+                        }
+                    }
+                    continue;
+                }
+                for &(eb, t) in &st.bytes {
+                    if eb == b {
+                        next.push((t, 0));
+                    }
+                }
+                if st.any {
+                    next.push((s, 0));
+                }
+                if st.gap {
+                    if let Some(n) = self.gap_step(0, b) {
+                        next.push((s, n));
+                        if self.gaps[n as usize].end {
+                            next.push((s, 0));
+                        }
+                    }
+                }
+            }
+            if next.is_empty() {
+                return None;
+            }
+            self.close(&mut next);
+            std::mem::swap(&mut cur, &mut next);
+        }
+        Some(Cursor(cur))
+    }
+
+    /// Bytes that may come next after `c` (both cases of a letter): a cheap
+    /// pre-filter before [`Self::advance`].
+    pub fn first_bytes(&self, c: &Cursor) -> [bool; 256] {
+        let mut out = [false; 256];
+        let mut mark = |b: u8| {
+            out[b as usize] = true;
+            out[b.to_ascii_uppercase() as usize] = true;
+        };
+        for &(s, g) in &c.0 {
+            if g != 0 {
+                self.gaps[g as usize]
+                    .next
+                    .iter()
+                    .for_each(|&(b, _)| mark(b));
+                continue;
+            }
+            let st = &self.states[s as usize];
+            if st.any {
+                return [true; 256];
+            }
+            st.bytes.iter().for_each(|&(b, _)| mark(b));
+            if st.gap {
+                self.gaps[0].next.iter().for_each(|&(b, _)| mark(b));
+            }
+        }
+        out
+    }
+
+    fn gap_step(&self, node: u32, b: u8) -> Option<u32> {
+        self.gaps[node as usize]
+            .next
+            .iter()
+            .find(|(c, _)| *c == b)
+            .map(|(_, n)| *n)
+    }
+
+    /// Adds every position reachable without a byte; sorts and dedups.
+    fn close(&self, set: &mut Vec<(u32, u32)>) {
+        let mut seen: std::collections::HashSet<(u32, u32)> = set.iter().copied().collect();
+        let mut i = 0;
+        while i < set.len() && set.len() < MAX_CURSOR {
+            let (s, g) = set[i];
+            if g == 0 {
+                for &t in &self.states[s as usize].eps {
+                    if seen.insert((t, 0)) {
+                        set.push((t, 0));
+                    }
+                }
+            }
+            i += 1;
+        }
+        set.sort_unstable();
+        set.dedup();
+    }
+
+    /// True when the cursor is inside a free-text slot: every byte continues.
+    pub fn is_open(&self, c: &Cursor) -> bool {
+        c.0.iter()
+            .any(|&(s, g)| g == 0 && self.states[s as usize].any)
+    }
+
+    fn state(&mut self, gap: bool) -> u32 {
+        self.states.push(State {
+            gap,
+            ..State::default()
+        });
+        (self.states.len() - 1) as u32
+    }
+
+    /// A chain for `text` from `from`; returns its end. Chains from one state
+    /// share their common prefixes (a trie), which keeps cursors small.
+    fn chain(&mut self, from: u32, text: &str) -> u32 {
+        let mut at = from;
+        for &b in text.to_lowercase().as_bytes() {
+            let shared = self.states[at as usize]
+                .bytes
+                .iter()
+                .find(|&&(eb, t)| eb == b && self.inner.contains(&t))
+                .map(|&(_, t)| t);
+            at = match shared {
+                Some(t) => t,
+                None => {
+                    let t = self.state(false);
+                    self.inner.insert(t);
+                    self.states[at as usize].bytes.push((b, t));
+                    t
+                }
+            };
+        }
+        let end = self.state(true);
+        self.states[at as usize].eps.push(end);
+        end
+    }
+
+    /// A loop of one or more of `words` from `from`; returns its end.
+    fn numeral_loop(&mut self, from: u32, words: &[&[&str]]) -> u32 {
+        let head = self.state(true);
+        self.states[from as usize].eps.push(head);
+        let tail = self.state(true);
+        for list in words {
+            for w in *list {
+                let e = self.chain(head, w);
+                self.states[e as usize].eps.push(tail);
+            }
+        }
+        self.states[tail as usize].eps.push(head);
+        let end = self.state(true);
+        self.states[tail as usize].eps.push(end);
+        end
+    }
+}
+
+/// True when `t` has a free-text slot.
+fn has_text_slot(t: &Tpl, intent: &IntentDef, types: &BTreeMap<String, SlotType>) -> bool {
+    match t {
+        Tpl::Seq(v) | Tpl::Alt(v) => v.iter().any(|c| has_text_slot(c, intent, types)),
+        Tpl::Opt(c) => has_text_slot(c, intent, types),
+        Tpl::Slot(name) => intent
+            .slots
+            .get(name)
+            .and_then(|d| types.get(&d.ty))
+            .is_some_and(|ty| matches!(ty, SlotType::Text { .. })),
+        _ => false,
+    }
+}
+
+impl Builder<'_> {
+    /// Builds `t` from state `from`; returns the end state.
+    fn node(&mut self, t: &Tpl, from: u32) -> Option<u32> {
+        Some(match t {
+            Tpl::Lit(u) => self.g.chain(from, u),
+            Tpl::Seq(v) => {
+                let mut at = from;
+                for c in v {
+                    at = self.node(c, at)?;
+                }
+                at
+            }
+            Tpl::Alt(v) => {
+                let end = self.g.state(true);
+                for c in v {
+                    let e = self.node(c, from)?;
+                    self.g.states[e as usize].eps.push(end);
+                }
+                end
+            }
+            Tpl::Opt(c) => {
+                let e = self.node(c, from)?;
+                self.g.states[from as usize].eps.push(e);
+                e
+            }
+            Tpl::Fixed(..) => from,
+            Tpl::Slot(name) => {
+                let ty = self
+                    .intent
+                    .slots
+                    .get(name)
+                    .and_then(|d| self.types.get(&d.ty))?;
+                match ty {
+                    SlotType::Number { .. } | SlotType::Digits { .. } => {
+                        let own = if self.lang == "zh" {
+                            NUMERALS_ZH
+                        } else {
+                            NUMERALS_EN
+                        };
+                        self.g.numeral_loop(from, &[own, NUMERALS_ANY])
+                    }
+                    SlotType::Text { .. } => {
+                        let body = self.g.state(false);
+                        self.g.states[from as usize].eps.push(body);
+                        let looped = self.g.state(false);
+                        self.g.states[looped as usize].any = true;
+                        // At least one byte, then any more.
+                        for b in 0..=255u8 {
+                            self.g.states[body as usize].bytes.push((b, looped));
+                        }
+                        let end = self.g.state(true);
+                        self.g.states[looped as usize].eps.push(end);
+                        end
+                    }
+                    SlotType::Enum { values, .. } => {
+                        let end = self.g.state(true);
+                        let lang = self.lang.to_string();
+                        for v in values.values() {
+                            for syn in v.synonyms(&lang) {
+                                let tpl = template::parse(syn).ok()?;
+                                let e = self.node(&tpl, from)?;
+                                self.g.states[e as usize].eps.push(end);
+                            }
+                        }
+                        end
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::Registry;
+    use std::path::Path;
+
+    fn grammar(lang: &str) -> ByteGrammar {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins");
+        let reg = Registry::load(&root).expect("plugins load");
+        ByteGrammar::compile(&reg, lang).expect("sentences")
+    }
+
+    fn whole(g: &ByteGrammar, text: &str) -> bool {
+        g.advance(&g.start(), text.as_bytes())
+            .is_some_and(|c| g.accepts(&c))
+    }
+
+    /// Feeds `text` in pieces of `n` bytes, as tokens split it (also inside a
+    /// character).
+    fn in_pieces(g: &ByteGrammar, text: &str, n: usize) -> bool {
+        let mut c = g.start();
+        for piece in text.as_bytes().chunks(n) {
+            match g.advance(&c, piece) {
+                Some(next) => c = next,
+                None => return false,
+            }
+        }
+        g.accepts(&c)
+    }
+
+    #[test]
+    fn mandarin_commands_are_sentences_and_near_homophones_are_not() {
+        let g = grammar("zh");
+        assert!(g.sentences() > 50, "{}", g.sentences());
+        for ok in [
+            "打开副驾车窗",
+            "把空调调到二十二度",
+            "空调调到22度。",
+            "帮我打开主驾车窗一下",
+        ] {
+            assert!(whole(&g, ok), "{ok}");
+            assert!(in_pieces(&g, ok, 2), "{ok} in 2-byte pieces");
+        }
+        for bad in ["打开复价车窗", "今天晚上吃什么好呢", "打开"] {
+            assert!(!whole(&g, bad), "{bad}");
+        }
+        // A prefix continues, but is not a whole sentence.
+        let c = g.advance(&g.start(), "打开副驾".as_bytes()).unwrap();
+        assert!(!g.accepts(&c));
+    }
+
+    #[test]
+    fn english_matches_any_case_with_punctuation_and_fillers() {
+        let g = grammar("en");
+        for ok in [
+            " Set the temperature to 22 degrees.",
+            "please open the driver window",
+            "Set the temperature to twenty-two degrees",
+        ] {
+            assert!(whole(&g, ok), "{ok}");
+        }
+        assert!(!whole(&g, "what a lovely day it is"));
+        assert!(g.advance(&g.start(), b" zzz").is_none());
+    }
+
+    #[test]
+    fn sentences_with_free_text_are_left_to_the_free_pass() {
+        let g = grammar("en");
+        assert!(!whole(&g, "navigate to Zwölf Apostel Straße 7"));
+        assert!(
+            whole(&g, "find the nearest gas station"),
+            "no free text: stays"
+        );
+    }
+}
