@@ -265,7 +265,9 @@ impl WhisperRecognizer {
         )?;
         let ms = t0.elapsed().as_millis();
         match steered {
-            Some(s) if s.regret <= max_regret && clean(&s.text) != free => {
+            Some(s)
+                if s.regret <= max_regret && close_to(&free, &s.text) && clean(&s.text) != free =>
+            {
                 tracing::debug!(free = %free, steered = %s.text, regret = s.regret, ms, "grammar pass replaces the free transcript");
                 Ok(Decoded {
                     text: clean(&s.text),
@@ -315,6 +317,36 @@ impl Recognizer for WhisperRecognizer {
             asr_ms: t0.elapsed().as_millis() as u64,
         })
     }
+}
+
+/// Most of a free transcript the grammar pass may change (character edit
+/// distance over the longer text's length, letters and characters only).
+const MAX_CHANGE: f32 = 0.5;
+
+/// True when the constrained transcript is a correction of the free one, not
+/// a different, shorter sentence forced onto the audio (chatter heard as 接听).
+fn close_to(free: &str, steered: &str) -> bool {
+    let norm = |t: &str| -> Vec<char> {
+        t.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let (a, b) = (norm(free), norm(steered));
+    let longest = a.len().max(b.len());
+    if longest == 0 {
+        return false;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    (prev[b.len()] as f32) <= MAX_CHANGE * longest as f32
 }
 
 /// Trims whisper's decorations: leading space, bracketed non-speech tags.
@@ -367,6 +399,22 @@ mod tests {
             clean("Turn on the AC, then open the window."),
             "Turn on the AC, then open the window."
         );
+    }
+
+    #[test]
+    fn corrections_are_close_and_other_sentences_are_not() {
+        assert!(close_to("保护驾车窗打开一半。", "把副驾车窗打开一半。"));
+        assert!(close_to(
+            "Which on their condition please?",
+            "Switch on the air conditioning please."
+        ));
+        assert!(close_to(
+            "How much you will do my head left.",
+            "How much fuel do I have left?"
+        ));
+        assert!(!close_to("今天晚上吃什么好呢。", "接听。"));
+        assert!(!close_to("What a lovely evening.", "Open the trunk."));
+        assert!(!close_to("", ""));
     }
 
     #[test]
