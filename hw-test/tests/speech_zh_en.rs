@@ -149,7 +149,10 @@ fn the_grammar_pass_picks_sound_alikes_by_the_audio_and_leaves_chatter_alone() {
     let cmd = corpus::read_wav(&wavs[0]).expect("16 kHz mono s16");
     let free = off.transcribe(&cmd, Lang::Zh).expect("transcribes");
     let held = on.transcribe(&cmd, Lang::Zh).expect("transcribes");
-    eprintln!("free {:?}, held {:?} ({:?})", free.text, held.text, held.grammar_regret);
+    eprintln!(
+        "free {:?}, held {:?} ({:?})",
+        free.text, held.text, held.grammar_regret
+    );
     let got = router.understand(&held.text);
     assert_eq!(got.intent, "window.open", "{:?}", held.text);
     let slots = serde_json::to_value(&got.slots).unwrap();
@@ -163,6 +166,10 @@ fn the_grammar_pass_picks_sound_alikes_by_the_audio_and_leaves_chatter_alone() {
     let chat = corpus::read_wav(&wavs[1]).expect("16 kHz mono s16");
     let t = on.transcribe(&chat, Lang::Zh).expect("transcribes");
     eprintln!("chatter {:?} ({:?})", t.text, t.grammar_regret);
-    assert!(t.free_text.is_none(), "chatter was forced into {:?}", t.text);
+    assert!(
+        t.free_text.is_none(),
+        "chatter was forced into {:?}",
+        t.text
+    );
     assert_eq!(router.understand(&t.text).intent, "none", "{:?}", t.text);
 }
