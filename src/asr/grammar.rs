@@ -15,6 +15,7 @@
 //! text so far can be in; it is never empty for a text the grammar allows.
 
 use crate::nlu::grammar::{FILLERS_EN, FILLERS_ZH};
+use crate::nlu::numbers::{NUMERALS_ANY, NUMERALS_EN, NUMERALS_ZH};
 use crate::nlu::template::{self, Tpl};
 use crate::plugin::{IntentDef, Registry, SlotType};
 use std::collections::BTreeMap;
@@ -23,55 +24,6 @@ use std::collections::BTreeMap;
 const SEPARATORS: &[&str] = &[
     " ", ",", ".", "!", "?", "-", "'", "，", "。", "！", "？", "、", "：", ":", ";", "；",
 ];
-
-/// What a number or digit slot may be spelled with, one unit at a time.
-const NUMERALS_ZH: &[&str] = &[
-    "零", "〇", "一", "二", "两", "三", "四", "五", "六", "七", "八", "九", "十", "百", "千", "万",
-    "点", "半", "负", "分", "之", "幺",
-];
-const NUMERALS_EN: &[&str] = &[
-    "zero",
-    "oh",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "sixty",
-    "seventy",
-    "eighty",
-    "ninety",
-    "hundred",
-    "thousand",
-    "point",
-    "half",
-    "and",
-    "a",
-    "minus",
-    "percent",
-    "per",
-    "cent",
-    "degrees",
-];
-const NUMERALS_ANY: &[&str] = &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "%", "°"];
 
 /// Most automaton positions a cursor keeps (a guard against blow-up).
 const MAX_CURSOR: usize = 4096;

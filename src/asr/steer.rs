@@ -46,13 +46,19 @@ struct TrieNode {
 impl TokenTable {
     pub fn new(ctx: &WhisperContext) -> TokenTable {
         let eot = ctx.token_eot();
-        let bytes: Vec<Vec<u8>> = (0..eot)
+        let bytes = (0..eot)
             .map(|id| {
                 ctx.token_to_bytes(id)
                     .map(<[u8]>::to_vec)
                     .unwrap_or_default()
             })
             .collect();
+        TokenTable::from_bytes(bytes)
+    }
+
+    /// A table for tokens `0..bytes.len()`; the end token is the next id.
+    pub fn from_bytes(bytes: Vec<Vec<u8>>) -> TokenTable {
+        let eot = bytes.len() as WhisperTokenId;
         let mut trie = vec![TrieNode::default()];
         for (id, b) in bytes.iter().enumerate() {
             if b.is_empty() {
@@ -277,4 +283,85 @@ fn pick(
     found.sort_by(|a, b| logits[b.0].total_cmp(&logits[a.0]));
     found.truncate(n);
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::Registry;
+    use std::path::Path;
+
+    fn zh() -> ByteGrammar {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins");
+        let reg = Registry::load(&root).expect("plugins load");
+        ByteGrammar::compile(&reg, "zh").expect("sentences")
+    }
+
+    /// Tokens: whole characters, one split character (副 as two byte pieces),
+    /// punctuation; the end token is id 9.
+    fn table() -> TokenTable {
+        let fu = "副".as_bytes();
+        let toks: Vec<Vec<u8>> = vec![
+            "鲸".into(),
+            fu[..1].to_vec(),
+            fu[1..].to_vec(),
+            "驾".into(),
+            "锁".into(),
+            "车".into(),
+            "。".into(),
+            " ".into(),
+            "打开".into(),
+        ];
+        TokenTable::from_bytes(toks)
+    }
+
+    fn logits(favour: &[(usize, f32)]) -> Vec<f32> {
+        let mut l = vec![0.0; 10];
+        for &(t, v) in favour {
+            l[t] = v;
+        }
+        l
+    }
+
+    #[test]
+    fn picks_the_likeliest_token_the_grammar_allows() {
+        let (g, t) = (zh(), table());
+        let c = g.advance(&g.start(), "打开".as_bytes()).unwrap();
+        // 鲸 is the favourite, but only the first byte piece of 副 continues.
+        let got = pick(
+            &logits(&[(0, 9.0), (1, 3.0), (4, 1.0)]),
+            &t,
+            &g,
+            &c,
+            false,
+            1,
+        );
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, 1);
+        let c = got[0].1.clone().unwrap();
+        let got = pick(&logits(&[(0, 9.0), (2, 2.0)]), &t, &g, &c, false, 1);
+        assert_eq!(got[0].0, 2, "the rest of 副");
+    }
+
+    #[test]
+    fn ends_only_on_a_whole_sentence_and_never_starts_with_punctuation() {
+        let (g, t) = (zh(), table());
+        let start = g.start();
+        let got = pick(
+            &logits(&[(6, 9.0), (9, 8.0), (8, 1.0)]),
+            &t,
+            &g,
+            &start,
+            true,
+            3,
+        );
+        let ids: Vec<usize> = got.iter().map(|(t, _)| *t).collect();
+        assert!(!ids.contains(&6), "。 first: {ids:?}");
+        assert!(!ids.contains(&9), "end before any sentence: {ids:?}");
+        assert_eq!(ids[0], 8, "{ids:?}");
+        let c = g.advance(&start, "打开副驾车窗".as_bytes()).unwrap();
+        let got = pick(&logits(&[(9, 5.0), (6, 1.0)]), &t, &g, &c, false, 1);
+        assert_eq!(got[0].0, 9, "a whole sentence may end");
+        assert!(got[0].1.is_none());
+    }
 }

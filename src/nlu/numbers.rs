@@ -32,6 +32,57 @@ pub struct Reading {
     pub digits: Option<String>,
 }
 
+/// Units a spoken number may be made of, per language (the grammar-constrained
+/// recogniser spells number slots with these; every one is read by [`parse_at`]
+/// or is a connective inside a number).
+pub const NUMERALS_ZH: &[&str] = &[
+    "零", "〇", "一", "二", "两", "三", "四", "五", "六", "七", "八", "九", "十", "百", "千", "万",
+    "点", "半", "负", "分", "之", "幺",
+];
+pub const NUMERALS_EN: &[&str] = &[
+    "zero",
+    "oh",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "point",
+    "half",
+    "and",
+    "a",
+    "minus",
+    "percent",
+    "per",
+    "cent",
+    "degrees",
+];
+pub const NUMERALS_ANY: &[&str] = &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "%", "°"];
+
 fn en_small(w: &str) -> Option<u32> {
     Some(match w {
         "zero" | "oh" | "o" => 0,
@@ -478,6 +529,23 @@ fn parse_words(units: &[String], start: usize, out: &mut Vec<Reading>) {
 mod tests {
     use super::*;
     use crate::nlu::normalize::units;
+
+    #[test]
+    fn every_listed_numeral_is_read_or_a_connective() {
+        let connectives = [
+            "oh", "point", "half", "and", "a", "minus", "percent", "per", "cent", "degrees",
+            "hundred", "thousand", "零", "〇", "百", "千", "万", "点", "半", "负", "分", "之", "%",
+            "°",
+        ];
+        for w in NUMERALS_EN.iter().chain(NUMERALS_ZH).chain(NUMERALS_ANY) {
+            assert!(
+                val(w).is_some() || connectives.contains(w),
+                "{w:?} is listed as a numeral but not read as one"
+            );
+        }
+        assert_eq!(val("二十二点五"), Some(22.5));
+        assert_eq!(val("一百零五"), Some(105.0));
+    }
 
     /// The longest plain/percent reading of the whole text.
     fn val(text: &str) -> Option<f64> {
