@@ -577,10 +577,10 @@ th {{ background: #f3f3f3; }} .headline td {{ text-align: right; font-variant-nu
 <div class=meta>target <b>{target}</b> · corpus <b>{corpus}</b> (synthetic speech: espeak-ng, Kokoro, Piper voices; synthetic cabin noise) · {n} runs · {date} · binary {bin} · {host}</div>
 {compare}
 <h2>Headline</h2>
-<table class=headline><tr><th>language · input · condition</th><th>n</th><th>WER</th><th>intent acc.</th><th>frame acc.</th><th>e2e total p50 / p95 (ms)</th><th>process wall p50 / p95 (ms)</th><th>peak RSS (MB)</th><th>failed runs</th></tr>
+<table class=headline><tr><th>language · input · condition</th><th>n</th><th>WER / CER</th><th>intent acc.</th><th>frame acc.</th><th>e2e total p50 / p95 (ms)</th><th>process wall p50 / p95 (ms)</th><th>peak RSS (MB)</th><th>failed runs</th></tr>
 {headline}</table>
 {stream}
-<p class=meta>WER: word error rate of the transcript against the label text (lower case, digits spelled out, punctuation dropped). Frame: intent and every labelled slot right. e2e total: <code>timings.total_ms</code> from the JSON events (recognition + understanding + actuation, in process). Wall: process start to exit, model loading included.</p>
+<p class=meta>WER / CER: word error rate of the transcript against the label text (lower case, digits spelled out, punctuation dropped); for Mandarin every character counts as a word (character error rate). Frame: intent and every labelled slot right. e2e total: <code>timings.total_ms</code> from the JSON events (recognition + understanding + actuation, in process). Wall: process start to exit, model loading included.</p>
 <h2>Charts</h2>
 {charts}
 <h2>By voice</h2>
