@@ -62,16 +62,6 @@ pub struct ByteGrammar {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor(Vec<(u32, u32)>);
 
-impl Cursor {
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
 struct Builder<'a> {
     g: ByteGrammar,
     types: &'a BTreeMap<String, SlotType>,
@@ -136,11 +126,6 @@ impl ByteGrammar {
     /// Number of sentences compiled in.
     pub fn sentences(&self) -> usize {
         self.sentences
-    }
-
-    /// Number of automaton states.
-    pub fn size(&self) -> usize {
-        self.states.len()
     }
 
     fn add_gap(&mut self, text: &str) {
