@@ -6,8 +6,11 @@
 use cabin_voice::app;
 use cabin_voice::asr::{Lang, Recognizer};
 use cabin_voice::config::Config;
+use cabin_voice::nlu::Router;
+use cabin_voice::plugin::Registry;
 use cabin_voice_hw_test::{corpus, metrics, tts, workspace_root};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 struct Case {
     text: &'static str,
@@ -55,9 +58,19 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// The default configuration on this checkout's models and plugins.
+fn setup() -> (Config, Arc<Registry>, Router) {
+    let root = workspace_root();
+    let mut cfg = Config::default();
+    cfg.general.models_dir = root.join("models").display().to_string();
+    cfg.general.plugins_dir = root.join("plugins").display().to_string();
+    let reg = app::load_registry(&cfg).expect("plugins load");
+    let router = app::build_router(&cfg, &reg).expect("router builds");
+    (cfg, reg, router)
+}
+
 #[test]
 fn spoken_commands_in_both_languages_are_understood() {
-    let root = workspace_root();
     let cases = cases();
     let reqs: Vec<tts::Request> = cases
         .iter()
@@ -71,11 +84,7 @@ fn spoken_commands_in_both_languages_are_understood() {
         panic!("rendering test speech failed: {e}\n(run ./setup.sh or python3 models/install.py)")
     });
 
-    let mut cfg = Config::default();
-    cfg.general.models_dir = root.join("models").display().to_string();
-    cfg.general.plugins_dir = root.join("plugins").display().to_string();
-    let reg = app::load_registry(&cfg).expect("plugins load");
-    let router = app::build_router(&cfg, &reg).expect("router builds");
+    let (cfg, reg, router) = setup();
     let mut rec = app::build_recognizer(&cfg, Some(&reg));
 
     let (mut zh_errs, mut zh_chars) = (0, 0);
@@ -120,7 +129,6 @@ fn spoken_commands_in_both_languages_are_understood() {
 /// keeps its free transcript and understands as nothing.
 #[test]
 fn the_grammar_pass_picks_sound_alikes_by_the_audio_and_leaves_chatter_alone() {
-    let root = workspace_root();
     let reqs = [
         ("把副驾车窗打开一半", "zh", "zf_xiaoxiao"),
         ("周末我们去爬山吧", "zh", "zf_xiaoxiao"),
@@ -136,11 +144,7 @@ fn the_grammar_pass_picks_sound_alikes_by_the_audio_and_leaves_chatter_alone() {
             .collect::<Vec<_>>(),
     )
     .unwrap_or_else(|e| panic!("rendering test speech failed: {e}\n(run ./setup.sh)"));
-    let mut cfg = Config::default();
-    cfg.general.models_dir = root.join("models").display().to_string();
-    cfg.general.plugins_dir = root.join("plugins").display().to_string();
-    let reg = app::load_registry(&cfg).expect("plugins load");
-    let router = app::build_router(&cfg, &reg).expect("router builds");
+    let (cfg, reg, router) = setup();
     let mut on = app::build_recognizer(&cfg, Some(&reg));
     let mut off_cfg = cfg.clone();
     off_cfg.asr.grammar = false;

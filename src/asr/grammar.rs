@@ -4,7 +4,8 @@
 //! Every sentence template of one language becomes a path through a
 //! nondeterministic automaton over UTF-8 bytes: literals are byte chains, enum
 //! slots the alternation of their synonyms, number and digit slots a loop of
-//! numerals (digits, 二十二, "twenty two"), free-text slots a loop over any byte.
+//! numerals (digits, 二十二, "twenty two"); sentences with a free-text slot are left
+//! to the free pass.
 //! Between units, separators (spaces, punctuation) and the fillers the grammar
 //! skips ("please", "帮我", "一下") may appear; they live in one shared trie, not
 //! copied into every gap. ASCII letters match case-insensitively.
@@ -34,8 +35,6 @@ struct State {
     bytes: Vec<(u8, u32)>,
     /// Separators and fillers may be inserted here.
     gap: bool,
-    /// Any byte loops here (free text).
-    any: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -184,9 +183,6 @@ impl ByteGrammar {
                         next.push((t, 0));
                     }
                 }
-                if st.any {
-                    next.push((s, 0));
-                }
                 if st.gap {
                     if let Some(n) = self.gap_step(0, b) {
                         next.push((s, n));
@@ -222,9 +218,6 @@ impl ByteGrammar {
                 continue;
             }
             let st = &self.states[s as usize];
-            if st.any {
-                return [true; 256];
-            }
             st.bytes.iter().for_each(|&(b, _)| mark(b));
             if st.gap {
                 self.gaps[0].next.iter().for_each(|&(b, _)| mark(b));
@@ -258,12 +251,6 @@ impl ByteGrammar {
         }
         set.sort_unstable();
         set.dedup();
-    }
-
-    /// True when the cursor is inside a free-text slot: every byte continues.
-    pub fn is_open(&self, c: &Cursor) -> bool {
-        c.0.iter()
-            .any(|&(s, g)| g == 0 && self.states[s as usize].any)
     }
 
     fn state(&mut self, gap: bool) -> u32 {
@@ -372,19 +359,8 @@ impl Builder<'_> {
                         };
                         self.g.numeral_loop(from, &[own, NUMERALS_ANY])
                     }
-                    SlotType::Text { .. } => {
-                        let body = self.g.state(false);
-                        self.g.states[from as usize].eps.push(body);
-                        let looped = self.g.state(false);
-                        self.g.states[looped as usize].any = true;
-                        // At least one byte, then any more.
-                        for b in 0..=255u8 {
-                            self.g.states[body as usize].bytes.push((b, looped));
-                        }
-                        let end = self.g.state(true);
-                        self.g.states[looped as usize].eps.push(end);
-                        end
-                    }
+                    // Sentences with free text are not compiled (see `compile`).
+                    SlotType::Text { .. } => return None,
                     SlotType::Enum { values, .. } => {
                         let end = self.g.state(true);
                         let lang = self.lang.to_string();

@@ -245,38 +245,25 @@ fn pick(
     if grammar.accepts(cursor) && logits[eot].is_finite() {
         found.push((eot, None));
     }
-    if grammar.is_open(cursor) {
-        // Inside free text every token continues.
-        let mut ts: Vec<usize> = (0..eot)
-            .filter(|&t| !table.bytes[t].is_empty() && ok(t))
-            .collect();
-        ts.sort_unstable_by(|a, b| logits[*b].total_cmp(&logits[*a]));
-        for t in ts.into_iter().take(n) {
-            if let Some(c) = grammar.advance(cursor, &table.bytes[t]) {
-                found.push((t, Some(c)));
-            }
-        }
-    } else {
-        let mut stack = vec![(0usize, cursor.clone())];
-        while let Some((node, cur)) = stack.pop() {
-            for &(b, child) in &table.trie[node].next {
-                let Some(next) = grammar.advance(&cur, &[b]) else {
-                    continue;
-                };
-                let child = child as usize;
-                if let Some(t) = table.trie[child].token {
-                    let t = t as usize;
-                    if ok(t) && logits[t].is_finite() {
-                        found.push((t, Some(next.clone())));
-                        if found.len() > 8 * n {
-                            found.sort_by(|a, b| logits[b.0].total_cmp(&logits[a.0]));
-                            found.truncate(n);
-                        }
+    let mut stack = vec![(0usize, cursor.clone())];
+    while let Some((node, cur)) = stack.pop() {
+        for &(b, child) in &table.trie[node].next {
+            let Some(next) = grammar.advance(&cur, &[b]) else {
+                continue;
+            };
+            let child = child as usize;
+            if let Some(t) = table.trie[child].token {
+                let t = t as usize;
+                if ok(t) && logits[t].is_finite() {
+                    found.push((t, Some(next.clone())));
+                    if found.len() > 8 * n {
+                        found.sort_by(|a, b| logits[b.0].total_cmp(&logits[a.0]));
+                        found.truncate(n);
                     }
                 }
-                if !table.trie[child].next.is_empty() {
-                    stack.push((child, next));
-                }
+            }
+            if !table.trie[child].next.is_empty() {
+                stack.push((child, next));
             }
         }
     }
