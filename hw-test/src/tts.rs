@@ -109,7 +109,10 @@ pub fn render(reqs: &[Request]) -> Result<Vec<PathBuf>, TtsError> {
     }
     if n > 0 {
         let models = models_dir();
-        let list = cache.join(format!("todo-{}.jsonl", std::process::id()));
+        // Unique per call: tests in one process render side by side.
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let list = cache.join(format!("todo-{}-{call}.jsonl", std::process::id()));
         std::fs::write(&list, &todo)
             .map_err(|e| TtsError::Io(format!("{}: {e}", list.display())))?;
         eprintln!("tts: rendering {n} file(s) of neural test speech");

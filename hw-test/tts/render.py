@@ -41,7 +41,7 @@ def to_wav16k(audio: np.ndarray, rate: int, out: Path) -> None:
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0
     if peak > 0.95:
         audio = audio * (0.95 / peak)
-    tmp = out.with_name(out.name + ".part")
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.part")  # renderers may run side by side
     subprocess.run(["sox", "-D", "-t", "raw", "-r", str(rate), "-e", "floating-point", "-b", "32", "-c", "1",
                     "-L", "-", "-t", "wav", "-r", str(RATE), "-c", "1", "-b", "16", str(tmp)],
                    input=audio.astype("<f4").tobytes(), check=True)
