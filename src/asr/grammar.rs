@@ -29,6 +29,15 @@ const SEPARATORS: &[&str] = &[
 /// Most automaton positions a cursor keeps (a guard against blow-up).
 const MAX_CURSOR: usize = 4096;
 
+/// Most separators and fillers in a row (", please." is four): without a
+/// bound, a constrained decoder the audio pulls off the grammar can spend
+/// every token on "，，，，".
+const MAX_GAP_RUN: u32 = 5;
+/// A cursor's gap field: the gap-trie node in the low bits, the number of
+/// separators and fillers in the current run above them.
+const RUN_SHIFT: u32 = 24;
+const NODE_MASK: u32 = (1 << RUN_SHIFT) - 1;
+
 #[derive(Debug, Default, Clone)]
 struct State {
     eps: Vec<u32>,
@@ -56,8 +65,9 @@ pub struct ByteGrammar {
     inner: std::collections::HashSet<u32>,
 }
 
-/// Positions the text so far can be in: (automaton state, gap-trie node; 0 =
-/// not inside a separator or filler).
+/// Positions the text so far can be in: (automaton state, gap field: the
+/// gap-trie node, 0 = not inside a separator or filler, and the length of the
+/// current run of them, see [`RUN_SHIFT`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor(Vec<(u32, u32)>);
 
@@ -157,7 +167,8 @@ impl ByteGrammar {
 
     /// True when the text so far is a whole sentence.
     pub fn accepts(&self, c: &Cursor) -> bool {
-        c.0.iter().any(|&(s, g)| s == self.accept && g == 0)
+        c.0.iter()
+            .any(|&(s, g)| s == self.accept && g & NODE_MASK == 0)
     }
 
     /// The cursor after `bytes`, or `None` when no sentence continues that way.
@@ -169,11 +180,12 @@ impl ByteGrammar {
             next.clear();
             for &(s, g) in &cur {
                 let st = &self.states[s as usize];
-                if g != 0 {
-                    if let Some(n) = self.gap_step(g, b) {
-                        next.push((s, n));
+                let (node, run) = (g & NODE_MASK, g >> RUN_SHIFT);
+                if node != 0 {
+                    if let Some(n) = self.gap_step(node, b) {
+                        next.push((s, n | run << RUN_SHIFT));
                         if self.gaps[n as usize].end {
-                            next.push((s, 0));
+                            next.push((s, run << RUN_SHIFT));
                         }
                     }
                     continue;
@@ -183,11 +195,12 @@ impl ByteGrammar {
                         next.push((t, 0));
                     }
                 }
-                if st.gap {
+                if st.gap && run < MAX_GAP_RUN {
                     if let Some(n) = self.gap_step(0, b) {
-                        next.push((s, n));
+                        let run = (run + 1) << RUN_SHIFT;
+                        next.push((s, n | run));
                         if self.gaps[n as usize].end {
-                            next.push((s, 0));
+                            next.push((s, run));
                         }
                     }
                 }
@@ -210,8 +223,9 @@ impl ByteGrammar {
             out[b.to_ascii_uppercase() as usize] = true;
         };
         for &(s, g) in &c.0 {
-            if g != 0 {
-                self.gaps[g as usize]
+            let (node, run) = (g & NODE_MASK, g >> RUN_SHIFT);
+            if node != 0 {
+                self.gaps[node as usize]
                     .next
                     .iter()
                     .for_each(|&(b, _)| mark(b));
@@ -219,7 +233,7 @@ impl ByteGrammar {
             }
             let st = &self.states[s as usize];
             st.bytes.iter().for_each(|&(b, _)| mark(b));
-            if st.gap {
+            if st.gap && run < MAX_GAP_RUN {
                 self.gaps[0].next.iter().for_each(|&(b, _)| mark(b));
             }
         }
@@ -240,10 +254,11 @@ impl ByteGrammar {
         let mut i = 0;
         while i < set.len() && set.len() < MAX_CURSOR {
             let (s, g) = set[i];
-            if g == 0 {
+            if g & NODE_MASK == 0 {
+                // The run goes on across empty moves.
                 for &t in &self.states[s as usize].eps {
-                    if seen.insert((t, 0)) {
-                        set.push((t, 0));
+                    if seen.insert((t, g)) {
+                        set.push((t, g));
                     }
                 }
             }
@@ -442,6 +457,17 @@ mod tests {
         }
         assert!(!whole(&g, "what a lovely day it is"));
         assert!(g.advance(&g.start(), b" zzz").is_none());
+    }
+
+    #[test]
+    fn separators_and_fillers_come_in_short_runs_only() {
+        let zh = grammar("zh");
+        assert!(whole(&zh, "请，把空调打开一下。"));
+        assert!(!whole(&zh, "把空调打开，，，，，，，，。"));
+        assert!(!whole(&zh, "把，，，，，，空调打开"));
+        let en = grammar("en");
+        assert!(whole(&en, "Open the driver window, please."));
+        assert!(!whole(&en, "open the driver window, , , , , ,"));
     }
 
     #[test]

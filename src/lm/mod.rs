@@ -333,6 +333,10 @@ impl Understand for LanguageModel {
         self.understand_all(text).and_then(|v| v.into_iter().next())
     }
 
+    fn generative(&self) -> bool {
+        true
+    }
+
     fn understand_all(&self, text: &str) -> Option<Vec<Intent>> {
         match self.intents(text) {
             Ok(v) if !v.is_empty() => Some(v),

@@ -3,6 +3,7 @@
 //! Routing: the grammar fast path compiled from the plugins' sentences answers
 //! first; what it misses is `none` (a polite "I can't do that") rather than a guess.
 
+pub mod clauses;
 pub mod features;
 pub mod fuzzy;
 pub mod grammar;
@@ -95,6 +96,12 @@ pub trait Understand: Send + Sync {
     fn understand_all(&self, text: &str) -> Option<Vec<Intent>> {
         self.understand(text).map(|i| vec![i])
     }
+
+    /// A generative engine (the language model): slow, so the router asks it
+    /// only after the others failed on the whole request and on its clauses.
+    fn generative(&self) -> bool {
+        false
+    }
 }
 
 impl Understand for Grammar {
@@ -113,6 +120,12 @@ impl Router {
         Router { engines }
     }
 
+    /// This router with `engine` tried last.
+    pub fn with_engine(mut self, engine: Box<dyn Understand>) -> Self {
+        self.engines.push(engine);
+        self
+    }
+
     /// Never fails: anything not understood is `none`.
     pub fn understand(&self, text: &str) -> Intent {
         let trimmed = text.trim();
@@ -125,16 +138,45 @@ impl Router {
             .unwrap_or_else(|| Intent::none(trimmed))
     }
 
-    /// Every call of `text` from the first engine with an answer (several for
-    /// a compound request the language model split); `[none]` if none has one.
+    /// Every call of `text`, in order: the first fast engine that understands
+    /// it whole; else, for a compound request, every clause understood on its
+    /// own (docs/NLU.md, "Compound requests"); else the first generative
+    /// engine's answer; `[none]` if nothing understood it.
     pub fn understand_all(&self, text: &str) -> Vec<Intent> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return vec![Intent::none(text)];
         }
-        self.engines
-            .iter()
-            .find_map(|e| e.understand_all(trimmed).filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| vec![Intent::none(trimmed)])
+        let (fast, slow): (Vec<_>, Vec<_>) = self.engines.iter().partition(|e| !e.generative());
+        let first = |engines: &[&Box<dyn Understand>], t: &str| {
+            engines
+                .iter()
+                .find_map(|e| e.understand_all(t).filter(|v| !v.is_empty()))
+        };
+        if let Some(v) = first(&fast, trimmed) {
+            return v;
+        }
+        let clauses = clauses::split(trimmed);
+        if clauses.len() >= 2 {
+            let mut all = Vec::new();
+            for c in &clauses {
+                match first(&fast, c).or_else(|| first(&slow, c)) {
+                    Some(v) if v.iter().all(|i| i.intent != "none") => all.extend(v),
+                    _ => {
+                        all.clear();
+                        break;
+                    }
+                }
+            }
+            if !all.is_empty() {
+                tracing::debug!(
+                    clauses = clauses.len(),
+                    calls = all.len(),
+                    "compound request"
+                );
+                return all;
+            }
+        }
+        first(&slow, trimmed).unwrap_or_else(|| vec![Intent::none(trimmed)])
     }
 }

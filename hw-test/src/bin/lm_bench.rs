@@ -107,6 +107,28 @@ fn main() {
     let mut no_lm_cfg = cfg.clone();
     no_lm_cfg.lm.enabled = false;
     let base = cabin_voice::app::build_router(&no_lm_cfg, &reg).expect("router");
+    let full = cabin_voice::app::build_router(&no_lm_cfg, &reg)
+        .expect("router")
+        .with_engine(Box::new(lm));
+    for _ in 0..2 {
+        let t = Instant::now();
+        let got = full.understand_all(two);
+        let names: Vec<String> = got
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {}",
+                    i.intent,
+                    cabin_voice::scheduler::slots_json(&i.slots)
+                )
+            })
+            .collect();
+        println!(
+            "2-call request through the router (whole, then per clause): {} in {:.0} ms",
+            names.join(" + "),
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
     let (mut n, mut ok_base, mut ok_lm, mut ms) = (0, 0, 0, Vec::new());
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let item: Value = serde_json::from_str(line).expect("corpus line is JSON");
@@ -118,10 +140,15 @@ fn main() {
             .filter(|i| i.intent != "none")
             .collect();
         let base_ok = frame_ok(&b, &want);
-        // The assistant's order: the earlier engines first, the model when they have nothing.
+        // The assistant's order: the earlier engines first (whole, then per
+        // clause), the model when they have nothing.
         let l = if b.is_empty() {
             let t = Instant::now();
-            let l = lm.intents(utt).unwrap_or_default();
+            let l: Vec<Intent> = full
+                .understand_all(utt)
+                .into_iter()
+                .filter(|i| i.intent != "none")
+                .collect();
             ms.push(t.elapsed().as_secs_f64() * 1e3);
             l
         } else {

@@ -10,7 +10,8 @@
 //!
 //! Variants (comma-separated `+` combinations of): `default` (the configuration's
 //! defaults), `plain` (no prompt, greedy, no grammar), `prompt`, `beam5`, `grammar`, `nogrammar`,
-//! `regretN` (the grammar pass's largest regret).
+//! `regretN` (the grammar pass's largest regret), `fit` / `nofit` (encoder window sized
+//! to the clip or the full 30 s).
 
 use cabin_voice::app;
 use cabin_voice::asr::{Lang, Recognizer};
@@ -58,6 +59,8 @@ fn variant_config(base: &Config, variant: &str) -> Config {
             "noprompt" => cfg.asr.domain_prompt = false,
             "greedy" => cfg.asr.beam_size = 1,
             "beam5" => cfg.asr.beam_size = 5,
+            "fit" => cfg.asr.fit_audio_ctx = true,
+            "nofit" => cfg.asr.fit_audio_ctx = false,
             other => fail(format!("unknown variant part {other:?}")),
         }
     }
