@@ -68,6 +68,11 @@ fn a_compound_with_a_clause_nobody_understands_is_none_not_half() {
         assert_eq!(got.len(), 1, "{text:?} -> {got:?}");
         assert_eq!(got[0].0, "none", "{text:?} -> {got:?}");
     }
+    // The same call twice is one request.
+    assert_eq!(
+        calls(&r, "打开空调，然后打开空调"),
+        [("climate.ac".to_string(), json!({"state": "on"}))]
+    );
     // A request understood whole is never split.
     assert_eq!(
         calls(&r, "set the temperature to 22 degrees"),

@@ -119,17 +119,107 @@ fn start_tokens(ctx: &WhisperContext, prompt: &str, lang: &str) -> Result<Vec<i3
     Ok(out)
 }
 
-/// First tokens tried, best first: a greedy pass can commit to a short
-/// sentence on its first token (请 heard as 行, a "yes" answer) and then find
-/// no way to the rest.
-const FIRST_TOKENS: usize = 3;
-/// A first pass this cheap is taken without trying other first tokens.
+/// Alternatives kept per step (first step: [`ROOT_BRANCH`]). A greedy pass can
+/// commit to a prefix that leads nowhere the audio agrees with (把电, the start
+/// of 把电台, for 把天窗关上; 行, a "yes" answer, for 请把空调打开); the search
+/// comes back to the cheapest alternative instead.
+const BRANCH: usize = 3;
+const ROOT_BRANCH: usize = 5;
+/// A sentence this cheap ends the search.
 const GOOD_ENOUGH: f32 = 1.0;
+/// Nats per unit (Mandarin character, English word) a sentence is longer or
+/// shorter than the free transcript, when ranking sentences.
+const LENGTH_COST: f32 = 0.5;
 
-/// Runs the constrained pass on the audio the state encoded last: a greedy
-/// pass from each of the [`FIRST_TOKENS`] likeliest first tokens the grammar
-/// allows, each given up once its regret exceeds `max_regret`. Returns the most
-/// likely complete sentence, or `None`.
+/// Mandarin characters plus other words: the length of a transcript.
+pub fn units(text: &str) -> usize {
+    let mut n = 0;
+    let mut in_word = false;
+    for c in text.chars() {
+        if ('\u{4e00}'..='\u{9fff}').contains(&c) {
+            n += 1;
+            in_word = false;
+        } else if c.is_alphanumeric() {
+            if !in_word {
+                n += 1;
+            }
+            in_word = true;
+        } else {
+            in_word = false;
+        }
+    }
+    n
+}
+
+/// Decoder calls the search may spend beyond one per token of the longest
+/// allowed transcript.
+const EXTRA_CALLS: usize = 32;
+
+/// The decoder as the search sees it: next-token logits after a path of
+/// tokens (those after the start tokens).
+pub trait StepDecoder {
+    /// Logits `..=eot` after `path` (not empty).
+    fn logits(&mut self, path: &[u32]) -> Result<&[f32], AsrError>;
+    /// Decoder calls so far.
+    fn calls(&self) -> usize;
+}
+
+/// whisper's decoder on the encoded audio; its KV cache holds one path, and
+/// going to another re-decodes from where they part.
+struct WhisperStep<'a> {
+    state: &'a mut WhisperState,
+    start: usize,
+    kv: Vec<u32>,
+    threads: usize,
+    eot: usize,
+    buf: Vec<f32>,
+    calls: usize,
+}
+
+impl StepDecoder for WhisperStep<'_> {
+    fn logits(&mut self, path: &[u32]) -> Result<&[f32], AsrError> {
+        let dec = |e: whisper_rs::WhisperError| AsrError::Decode(e.to_string());
+        let n = path.len();
+        let common = self
+            .kv
+            .iter()
+            .zip(path)
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(n - 1);
+        // whisper.cpp drops the cache from n_past on, and whisper-rs shows the
+        // logits of a batch's first token: the last token goes alone.
+        if common < n - 1 {
+            let toks: Vec<WhisperTokenId> = path[common..n - 1].iter().map(|&t| t as i32).collect();
+            self.state
+                .decode(&toks, self.start + common, self.threads)
+                .map_err(dec)?;
+            self.calls += 1;
+        }
+        self.state
+            .decode(
+                &[path[n - 1] as WhisperTokenId],
+                self.start + n - 1,
+                self.threads,
+            )
+            .map_err(dec)?;
+        self.calls += 1;
+        self.kv.clear();
+        self.kv.extend_from_slice(path);
+        self.buf.clear();
+        self.buf
+            .extend_from_slice(&self.state.get_logits().map_err(dec)?[..=self.eot]);
+        Ok(&self.buf)
+    }
+
+    fn calls(&self) -> usize {
+        self.calls
+    }
+}
+
+/// Runs the constrained pass on the audio the state encoded last and returns
+/// the sentence with the least regret it finds, or `None` (none within
+/// `max_regret`, `max_tokens` and the call budget).
 #[allow(clippy::too_many_arguments)]
 pub fn steer(
     ctx: &WhisperContext,
@@ -142,13 +232,13 @@ pub fn steer(
     max_tokens: usize,
     max_regret: f32,
     reuse_cache: bool,
+    free_units: Option<usize>,
 ) -> Result<Option<Steered>, AsrError> {
     let dec = |e: whisper_rs::WhisperError| AsrError::Decode(e.to_string());
     let start = start_tokens(ctx, prompt, lang)?;
     // The free pass left this same start in the decoder's cache (greedy: one
     // decoder, sequence 0), so only the last start token is decoded again: its
-    // logits are the first step's. (whisper.cpp keeps the logits of token i of
-    // a batch in row i and whisper-rs shows row 0, so it goes alone anyway.)
+    // logits are the first step's.
     let (head, last) = start.split_at(start.len() - 1);
     if !reuse_cache && !head.is_empty() {
         state.decode(head, 0, threads).map_err(dec)?;
@@ -161,63 +251,168 @@ pub fn steer(
     if let Some(sp) = table.space {
         first[sp] = f32::NEG_INFINITY;
     }
-    let (max, lse) = norm(&first);
-    let cursor = grammar.start();
-    let mut best: Option<Steered> = None;
-    let cands = pick(&first, table, grammar, &cursor, true, FIRST_TOKENS);
-    let mut logits: Vec<f32> = Vec::with_capacity(eot + 1);
-    for (tok, next) in cands {
+    let mut step = WhisperStep {
+        state,
+        start: start.len(),
+        kv: Vec::new(),
+        threads,
+        eot,
+        buf: Vec::with_capacity(eot + 1),
+        calls: 0,
+    };
+    search(
+        &mut step,
+        &first,
+        table,
+        grammar,
+        max_tokens,
+        max_regret,
+        max_tokens + EXTRA_CALLS,
+        free_units,
+    )
+}
+
+/// A path of the search.
+struct Node {
+    path: Vec<u32>,
+    cursor: Cursor,
+    regret: f32,
+    logprob: f32,
+    /// Ended by the end token (not in `path`).
+    done: bool,
+}
+
+/// Heap order: least regret first, then the longer path (it is already in
+/// the decoder's cache more often).
+struct ByRegret(Node);
+
+impl PartialEq for ByRegret {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for ByRegret {}
+impl PartialOrd for ByRegret {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for ByRegret {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        o.0.regret
+            .total_cmp(&self.0.regret)
+            .then(self.0.path.len().cmp(&o.0.path.len()))
+    }
+}
+
+/// Best-first dives: from the cheapest open path, follow the likeliest allowed
+/// token to a sentence end (one decoder call per token while the path stays
+/// in the cache), keeping the other allowed tokens as open paths; stop when no
+/// open path is cheaper than the best sentence found, on a sentence costing at
+/// most [`GOOD_ENOUGH`], or when `budget` decoder calls are spent. The first
+/// dive is the plain greedy pass.
+#[allow(clippy::too_many_arguments)]
+pub fn search(
+    dec: &mut dyn StepDecoder,
+    first: &[f32],
+    table: &TokenTable,
+    grammar: &ByteGrammar,
+    max_tokens: usize,
+    max_regret: f32,
+    budget: usize,
+    free_units: Option<usize>,
+) -> Result<Option<Steered>, AsrError> {
+    let eot = table.eot as usize;
+    let mut open = std::collections::BinaryHeap::new();
+    let root = grammar.start();
+    let (max, lse) = norm(first);
+    for (tok, next) in pick(first, table, grammar, &root, true, ROOT_BRANCH) {
         let lp = first[tok] - lse;
-        let mut out = Steered {
-            text: String::new(),
-            logprob: lp,
-            regret: (max - lse) - lp,
-            tokens: 1,
-        };
-        if out.regret > max_regret {
-            break;
-        }
-        let mut cursor = next.unwrap_or_else(|| cursor.clone());
-        let mut bytes = table.bytes[tok].clone();
-        let mut n_past = start.len();
-        let mut prev = tok;
-        let done = loop {
-            if out.tokens >= max_tokens || out.regret > max_regret {
-                break false;
-            }
-            state
-                .decode(&[prev as WhisperTokenId], n_past, threads)
-                .map_err(dec)?;
-            n_past += 1;
-            logits.clear();
-            logits.extend_from_slice(&state.get_logits().map_err(dec)?[..=eot]);
-            let (max, lse) = norm(&logits);
-            let Some((tok, next)) = pick(&logits, table, grammar, &cursor, false, 1).pop() else {
-                break false;
-            };
-            let lp = logits[tok] - lse;
-            out.logprob += lp;
-            out.regret += (max - lse) - lp;
-            out.tokens += 1;
-            if tok == eot {
-                break out.regret <= max_regret;
-            }
-            bytes.extend_from_slice(&table.bytes[tok]);
-            cursor = next.unwrap_or(cursor);
-            prev = tok;
-        };
-        if done {
-            out.text = String::from_utf8_lossy(&bytes).trim().to_string();
-            tracing::trace!(text = %out.text, regret = out.regret, logprob = out.logprob, "constrained pass");
-            if best.as_ref().is_none_or(|b| out.logprob > b.logprob) {
-                best = Some(out);
-            }
-            if best.as_ref().is_some_and(|b| b.regret <= GOOD_ENOUGH) {
-                break;
-            }
+        let regret = (max - lse) - lp;
+        if regret <= max_regret {
+            open.push(ByRegret(Node {
+                path: vec![tok as u32],
+                cursor: next.unwrap_or_else(|| root.clone()),
+                regret,
+                logprob: lp,
+                done: false,
+            }));
         }
     }
-    Ok(best)
+    // Sentences found rank by regret plus a cost per unit of length away from
+    // the free transcript: leaving a word out is otherwise nearly free.
+    let text_of = |path: &[u32]| -> String {
+        let bytes: Vec<u8> = path
+            .iter()
+            .flat_map(|&t| table.bytes[t as usize].iter().copied())
+            .collect();
+        String::from_utf8_lossy(&bytes).trim().to_string()
+    };
+    let score = |n: &Node| -> f32 {
+        n.regret
+            + free_units.map_or(0.0, |u| {
+                LENGTH_COST * units(&text_of(&n.path)).abs_diff(u) as f32
+            })
+    };
+    let mut best: Option<(Node, f32)> = None;
+    let mut logits: Vec<f32> = Vec::with_capacity(eot + 1);
+    while let Some(ByRegret(mut node)) = open.pop() {
+        if node.regret > max_regret || best.as_ref().is_some_and(|b| node.regret >= b.1) {
+            break;
+        }
+        loop {
+            if node.done {
+                let sc = score(&node);
+                if best.as_ref().is_none_or(|b| sc < b.1) {
+                    best = Some((node, sc));
+                }
+                break;
+            }
+            if node.path.len() >= max_tokens || dec.calls() >= budget {
+                break;
+            }
+            logits.clear();
+            logits.extend_from_slice(dec.logits(&node.path)?);
+            let (max, lse) = norm(&logits);
+            let bound = best.as_ref().map_or(max_regret, |b| b.1.min(max_regret));
+            let mut kids = pick(&logits, table, grammar, &node.cursor, false, BRANCH)
+                .into_iter()
+                .map(|(tok, next)| {
+                    let lp = logits[tok] - lse;
+                    let mut path = node.path.clone();
+                    let done = tok == eot;
+                    if !done {
+                        path.push(tok as u32);
+                    }
+                    Node {
+                        path,
+                        cursor: next.unwrap_or_else(|| node.cursor.clone()),
+                        regret: node.regret + (max - lse) - lp,
+                        logprob: node.logprob + lp,
+                        done,
+                    }
+                })
+                .filter(|k| k.regret <= bound && (best.is_none() || k.regret < bound));
+            let Some(next) = kids.next() else {
+                break;
+            };
+            open.extend(kids.map(ByRegret));
+            node = next;
+        }
+        if best.as_ref().is_some_and(|b| b.1 <= GOOD_ENOUGH) || dec.calls() >= budget {
+            break;
+        }
+    }
+    Ok(best.map(|(b, _)| {
+        let text = text_of(&b.path);
+        tracing::trace!(text = %text, regret = b.regret, logprob = b.logprob, calls = dec.calls(), "constrained pass");
+        Steered {
+            text,
+            logprob: b.logprob,
+            regret: b.regret,
+            tokens: b.path.len() + 1,
+        }
+    }))
 }
 
 /// The largest logit and the log of the sum of exponentials.
@@ -350,5 +545,129 @@ mod tests {
         let got = pick(&logits(&[(9, 5.0), (6, 1.0)]), &t, &g, &c, false, 1);
         assert_eq!(got[0].0, 9, "a whole sentence may end");
         assert!(got[0].1.is_none());
+    }
+
+    /// A decoder whose logits depend on the text of the path: `favour` gives
+    /// (token, logit) pairs, everything else 0.
+    struct Fake<F: Fn(&str) -> Vec<(usize, f32)>> {
+        table: TokenTable,
+        favour: F,
+        buf: Vec<f32>,
+        calls: usize,
+    }
+
+    impl<F: Fn(&str) -> Vec<(usize, f32)>> StepDecoder for Fake<F> {
+        fn logits(&mut self, path: &[u32]) -> Result<&[f32], AsrError> {
+            self.calls += 1;
+            let text: Vec<u8> = path
+                .iter()
+                .flat_map(|&t| self.table.bytes[t as usize].clone())
+                .collect();
+            self.buf = vec![0.0; self.table.eot as usize + 1];
+            for (t, v) in (self.favour)(&String::from_utf8_lossy(&text)) {
+                self.buf[t] = v;
+            }
+            Ok(&self.buf)
+        }
+        fn calls(&self) -> usize {
+            self.calls
+        }
+    }
+
+    #[test]
+    fn comes_back_from_a_prefix_the_audio_does_not_continue() {
+        let g = zh();
+        // 把电 starts 把电台…, a real trap for a greedy pass.
+        assert!(g.advance(&g.start(), "把电".as_bytes()).is_some());
+        let words = ["把", "电", "天", "窗", "关上", "台", "我"];
+        let table = TokenTable::from_bytes(words.iter().map(|w| w.as_bytes().to_vec()).collect());
+        let eot = 7;
+        let favour = move |text: &str| -> Vec<(usize, f32)> {
+            match text {
+                "把" => vec![(1, 12.0), (2, 9.0)],
+                // The audio says 窗 here, which 把电 cannot continue with.
+                "把电" => vec![(3, 14.0)],
+                "把天" => vec![(3, 12.0)],
+                "把天窗" => vec![(4, 12.0)],
+                "把天窗关上" => vec![(eot, 12.0)],
+                _ => vec![],
+            }
+        };
+        let mut first = vec![0.0; eot + 1];
+        first[0] = 12.0;
+        first[eot] = f32::NEG_INFINITY;
+        let mut dec = Fake {
+            table: TokenTable::from_bytes(words.iter().map(|w| w.as_bytes().to_vec()).collect()),
+            favour,
+            buf: Vec::new(),
+            calls: 0,
+        };
+        let got = search(&mut dec, &first, &table, &g, 16, 8.0, 40, None)
+            .unwrap()
+            .expect("a sentence");
+        assert_eq!(got.text, "把天窗关上");
+        assert!(got.regret > 2.9 && got.regret < 4.0, "{}", got.regret);
+        assert!(dec.calls <= 40);
+
+        // With a budget only the greedy dive fits in, nothing is found.
+        let mut dec = Fake {
+            table: TokenTable::from_bytes(words.iter().map(|w| w.as_bytes().to_vec()).collect()),
+            favour,
+            buf: Vec::new(),
+            calls: 0,
+        };
+        let got = search(&mut dec, &first, &table, &g, 16, 8.0, 2, None).unwrap();
+        assert!(got.is_none(), "{got:?}");
+        assert!(dec.calls <= 2);
+    }
+
+    #[test]
+    fn a_sentence_that_leaves_words_out_ranks_below_one_of_the_heard_length() {
+        let g = zh();
+        for ok in ["打开座椅加热", "打开主驾座椅加热"] {
+            let c = g.advance(&g.start(), ok.as_bytes());
+            assert!(c.is_some_and(|c| g.accepts(&c)), "{ok}");
+        }
+        let words = ["打开", "主驾", "座椅", "加热", "鲸"];
+        let bytes = || words.iter().map(|w| w.as_bytes().to_vec()).collect();
+        let eot = 5;
+        let favour = move |text: &str| -> Vec<(usize, f32)> {
+            match text {
+                "打开" => vec![(2, 10.0), (1, 9.3)],
+                "打开座椅" | "打开主驾座椅" => vec![(3, 12.0)],
+                "打开主驾" => vec![(2, 12.0)],
+                // The short sentence's end is a little off the audio.
+                "打开座椅加热" => vec![(4, 12.5), (eot, 12.0)],
+                "打开主驾座椅加热" => vec![(eot, 12.0)],
+                _ => vec![],
+            }
+        };
+        let mut first = vec![0.0; eot + 1];
+        first[0] = 12.0;
+        first[eot] = f32::NEG_INFINITY;
+        let run = |units: Option<usize>| {
+            let mut dec = Fake {
+                table: TokenTable::from_bytes(bytes()),
+                favour,
+                buf: Vec::new(),
+                calls: 0,
+            };
+            search(
+                &mut dec,
+                &first,
+                &TokenTable::from_bytes(bytes()),
+                &g,
+                16,
+                8.0,
+                40,
+                units,
+            )
+            .unwrap()
+            .expect("a sentence")
+            .text
+        };
+        assert_eq!(run(None), "打开座椅加热", "by regret alone");
+        assert_eq!(run(Some(units("打开主价座椅加热。"))), "打开主驾座椅加热");
+        assert_eq!(units("Open the window, please."), 4);
     }
 }

@@ -262,6 +262,7 @@ impl WhisperRecognizer {
             max_tokens,
             max_regret,
             beam <= 1,
+            Some(steer::units(&free)),
         )?;
         let ms = t0.elapsed().as_millis();
         match steered {

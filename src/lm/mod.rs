@@ -83,6 +83,9 @@ pub struct Generation {
     pub total_ms: f64,
     /// Geometric mean of the chosen tokens' probabilities (unconstrained softmax).
     pub confidence: f32,
+    /// The least probability of a chosen token: the model's least sure step,
+    /// most often the choice of the intent.
+    pub least: f32,
 }
 
 impl Generation {
@@ -204,6 +207,7 @@ impl LanguageModel {
         let mut first_token_ms = 0.0;
         let mut tokens = 0usize;
         let mut logp_sum = 0.0f64;
+        let mut logp_min = 0.0f64;
         let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
         while !state.is_done() {
             if tokens >= self.budget.max_tokens {
@@ -223,7 +227,9 @@ impl LanguageModel {
             let Some(tok) = constrain::pick(&self.vocab, &state, &logits) else {
                 return Err(LmError::Run("no token fits the schema".into()));
             };
-            logp_sum += log_softmax_at(&logits, tok as usize);
+            let lp = log_softmax_at(&logits, tok as usize);
+            logp_sum += lp;
+            logp_min = logp_min.min(lp);
             let bytes = self.vocab.bytes(tok);
             if !state.feed(bytes) {
                 return Err(LmError::Run("picked token refused (bug)".into()));
@@ -269,6 +275,7 @@ impl LanguageModel {
             first_token_ms,
             total_ms: ms(t0),
             confidence,
+            least: logp_min.exp() as f32,
         })
     }
 

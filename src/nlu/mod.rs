@@ -161,7 +161,17 @@ impl Router {
             let mut all = Vec::new();
             for c in &clauses {
                 match first(&fast, c).or_else(|| first(&slow, c)) {
-                    Some(v) if v.iter().all(|i| i.intent != "none") => all.extend(v),
+                    Some(v) if v.iter().all(|i| i.intent != "none") => {
+                        // "热死了，凉快点": the same call twice is one request.
+                        for i in v {
+                            let same = all.last().is_some_and(|p: &Intent| {
+                                p.intent == i.intent && p.slots == i.slots
+                            });
+                            if !same {
+                                all.push(i);
+                            }
+                        }
+                    }
                     _ => {
                         all.clear();
                         break;

@@ -87,10 +87,14 @@ fn main() {
     let two = "I'm cold and the windscreen is fogging up";
     let mut runs = Vec::new();
     for _ in 0..3 {
-        runs.push(lm.generate(two, &mut |_| {}).expect("generation"));
+        match lm.generate(two, &mut |_| {}) {
+            Ok(g) => runs.push(g),
+            Err(e) => println!("2-call request: {two:?}: {e}"),
+        }
     }
-    let g = runs.last().unwrap();
-    println!("2-call request: {two:?} -> {}", g.text);
+    if let Some(g) = runs.last() {
+        println!("2-call request: {two:?} -> {}", g.text);
+    }
     for (i, r) in runs.iter().enumerate() {
         println!(
             "  run {}: {} request tokens, {} generated, first token {:.0} ms, {:.1} tokens/s, end to end {:.0} ms",
@@ -202,12 +206,13 @@ fn show(lm: &LanguageModel, text: &str) {
     println!();
     match g {
         Ok(g) => println!(
-            "  {} tokens, first {:.0} ms, {:.1} tok/s, total {:.0} ms, confidence {:.2}",
+            "  {} tokens, first {:.0} ms, {:.1} tok/s, total {:.0} ms, confidence {:.2}, least sure step {:.2}",
             g.tokens,
             g.first_token_ms,
             g.tokens_per_s(),
             g.total_ms,
-            g.confidence
+            g.confidence,
+            g.least
         ),
         Err(e) => println!("  error: {e}"),
     }
