@@ -57,10 +57,20 @@ fn s(v: &str) -> SlotValue {
     SlotValue::Str(v.into())
 }
 
-// The two compound requests of docs/LM.md ("I'm cold and the windscreen is
-// fogging up", "调暗一点，再放点轻音乐") are not asserted here: the 270M base
-// model answers them with `none` or one call (docs/LM.md, Numbers); lm-bench
-// reports them with the held-out set.
+/// A compound request: the router splits it into clauses and understands each.
+#[test]
+fn cold_and_fogging_up_is_two_calls_in_order() {
+    let Some(v) = calls("I'm cold and the windscreen is fogging up") else {
+        return;
+    };
+    assert_eq!(
+        names(&v),
+        ["climate.change_temperature", "climate.defrost"],
+        "{v:?}"
+    );
+    assert_eq!(slot(&v[0], "direction"), Some(&s("up")));
+    assert_eq!(slot(&v[1], "state"), Some(&s("on")));
+}
 
 #[test]
 fn hungry_finds_a_restaurant() {

@@ -46,6 +46,17 @@ fn compound_requests_give_every_call_in_order_in_both_languages() {
             ("window.close".to_string(), json!({})),
         ]
     );
+    // The intent model alone would hear only the music here.
+    assert_eq!(
+        calls(&r, "太热了，然后放点音乐"),
+        [
+            (
+                "climate.change_temperature".to_string(),
+                json!({"direction": "down"})
+            ),
+            ("media.play".to_string(), json!({})),
+        ]
+    );
     assert_eq!(
         calls(&r, "lock the doors, and set the fan to three"),
         [

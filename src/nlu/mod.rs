@@ -102,11 +102,21 @@ pub trait Understand: Send + Sync {
     fn generative(&self) -> bool {
         false
     }
+
+    /// An exact matcher (the grammar): tried on the whole text before the
+    /// text is split into clauses; the others after.
+    fn exact(&self) -> bool {
+        false
+    }
 }
 
 impl Understand for Grammar {
     fn understand(&self, text: &str) -> Option<Intent> {
         self.parse(text)
+    }
+
+    fn exact(&self) -> bool {
+        true
     }
 }
 
@@ -138,10 +148,11 @@ impl Router {
             .unwrap_or_else(|| Intent::none(trimmed))
     }
 
-    /// Every call of `text`, in order: the first fast engine that understands
-    /// it whole; else, for a compound request, every clause understood on its
-    /// own (docs/NLU.md, "Compound requests"); else the first generative
-    /// engine's answer; `[none]` if nothing understood it.
+    /// Every call of `text`, in order: an exact engine (the grammar) that
+    /// understands it whole; else, for a compound request, every clause
+    /// understood on its own (docs/NLU.md, "Compound requests"); else the
+    /// other fast engines (the intent model) on the whole text; else the first
+    /// generative engine's answer; `[none]` if nothing understood it.
     pub fn understand_all(&self, text: &str) -> Vec<Intent> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
@@ -153,7 +164,8 @@ impl Router {
                 .iter()
                 .find_map(|e| e.understand_all(t).filter(|v| !v.is_empty()))
         };
-        if let Some(v) = first(&fast, trimmed) {
+        let exact: Vec<_> = fast.iter().copied().filter(|e| e.exact()).collect();
+        if let Some(v) = first(&exact, trimmed) {
             return v;
         }
         let clauses = clauses::split(trimmed);
@@ -187,6 +199,8 @@ impl Router {
                 return all;
             }
         }
-        first(&slow, trimmed).unwrap_or_else(|| vec![Intent::none(trimmed)])
+        first(&fast, trimmed)
+            .or_else(|| first(&slow, trimmed))
+            .unwrap_or_else(|| vec![Intent::none(trimmed)])
     }
 }
