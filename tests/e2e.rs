@@ -344,7 +344,7 @@ fn nlu_batch_never_drops_a_line_and_garbage_is_none() {
         "\u{0}\u{1}\u{2}",
         long.as_str(),
         "asdf qwer zxcv",
-        "打开空调 and 把窗户 close 🚗",
+        "🚗 and 🚗，然后 ###",
         "今天股市怎么样",
         "what's the meaning of life",
         "温度调到二十二度",

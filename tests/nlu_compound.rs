@@ -79,6 +79,14 @@ fn a_compound_with_a_clause_nobody_understands_is_none_not_half() {
         assert_eq!(got.len(), 1, "{text:?} -> {got:?}");
         assert_eq!(got[0].0, "none", "{text:?} -> {got:?}");
     }
+    // Code-switched, as many drivers speak.
+    assert_eq!(
+        calls(&r, "打开空调 and 把窗户 close"),
+        [
+            ("climate.ac".to_string(), json!({"state": "on"})),
+            ("window.close".to_string(), json!({})),
+        ]
+    );
     // The same call twice is one request.
     assert_eq!(
         calls(&r, "打开空调，然后打开空调"),
