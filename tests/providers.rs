@@ -55,7 +55,7 @@ fn missing_accelerators_fall_back_to_cpu_with_one_warning() {
         "--config",
         &cfg,
         "nlu",
-        "it's freezing in here, warm it up a bit",
+        "it's freezing in here so warm it up a bit",
     ]);
     let (code, out, err) = output(&mut cmd);
     assert_eq!(code, 0, "{err}");
@@ -78,7 +78,7 @@ fn cpu_only_is_quiet() {
         "--config",
         &cfg,
         "nlu",
-        "it's freezing in here, warm it up a bit",
+        "it's freezing in here so warm it up a bit",
     ]);
     let (code, _, err) = output(&mut cmd);
     assert_eq!(code, 0, "{err}");
