@@ -158,8 +158,12 @@ impl Router {
         if trimmed.is_empty() {
             return vec![Intent::none(text)];
         }
-        let (fast, slow): (Vec<_>, Vec<_>) = self.engines.iter().partition(|e| !e.generative());
-        let first = |engines: &[&Box<dyn Understand>], t: &str| {
+        let (fast, slow): (Vec<&dyn Understand>, Vec<&dyn Understand>) = self
+            .engines
+            .iter()
+            .map(|e| e.as_ref())
+            .partition(|e| !e.generative());
+        let first = |engines: &[&dyn Understand], t: &str| {
             engines
                 .iter()
                 .find_map(|e| e.understand_all(t).filter(|v| !v.is_empty()))
