@@ -92,6 +92,23 @@ fn a_compound_with_a_clause_nobody_understands_is_none_not_half() {
         calls(&r, "打开空调，然后打开空调"),
         [("climate.ac".to_string(), json!({"state": "on"}))]
     );
+    // A clause that only restates the one before adds no call.
+    assert_eq!(
+        calls(&r, "前挡风玻璃除雾，除一下雾"),
+        [(
+            "climate.defrost".to_string(),
+            json!({"state": "on", "target": "front"})
+        )]
+    );
+    // Two windows are two calls.
+    assert_eq!(
+        calls(
+            &r,
+            "open the driver window and then open the passenger window"
+        )
+        .len(),
+        2
+    );
     // A request understood whole is never split.
     assert_eq!(
         calls(&r, "set the temperature to 22 degrees"),

@@ -120,6 +120,11 @@ impl Understand for Grammar {
     }
 }
 
+/// True when every slot of `a` is in `b` with the same value.
+fn subset(a: &BTreeMap<String, SlotValue>, b: &BTreeMap<String, SlotValue>) -> bool {
+    a.iter().all(|(k, v)| b.get(k) == Some(v))
+}
+
 /// Engines tried in order; the first confident answer wins, else `none`.
 pub struct Router {
     engines: Vec<Box<dyn Understand>>,
@@ -174,17 +179,20 @@ impl Router {
         }
         let clauses = clauses::split(trimmed);
         if clauses.len() >= 2 {
-            let mut all = Vec::new();
+            let mut all: Vec<Intent> = Vec::new();
             for c in &clauses {
                 match first(&fast, c).or_else(|| first(&slow, c)) {
                     Some(v) if v.iter().all(|i| i.intent != "none") => {
-                        // "热死了，凉快点": the same call twice is one request.
+                        // "热死了，凉快点": the same call twice is one request;
+                        // so is one that only adds slots to the one before
+                        // ("… the windshield, it's all fogged").
                         for i in v {
-                            let same = all.last().is_some_and(|p: &Intent| {
-                                p.intent == i.intent && p.slots == i.slots
-                            });
-                            if !same {
-                                all.push(i);
+                            match all.last_mut() {
+                                Some(p) if p.intent == i.intent && subset(&i.slots, &p.slots) => {}
+                                Some(p) if p.intent == i.intent && subset(&p.slots, &i.slots) => {
+                                    *p = i
+                                }
+                                _ => all.push(i),
                             }
                         }
                     }
