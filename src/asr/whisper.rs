@@ -338,6 +338,11 @@ fn close_to(free: &str, steered: &str) -> bool {
     if longest == 0 {
         return false;
     }
+    (edit_distance(&a, &b) as f32) <= MAX_CHANGE * longest as f32
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
@@ -347,7 +352,7 @@ fn close_to(free: &str, steered: &str) -> bool {
         }
         prev = cur;
     }
-    (prev[b.len()] as f32) <= MAX_CHANGE * longest as f32
+    prev[b.len()]
 }
 
 /// Trims whisper's decorations: leading space, bracketed non-speech tags.
@@ -369,14 +374,25 @@ fn clean(text: &str) -> String {
 /// open the") that a decoder loop leaves behind.
 fn collapse_repeats(text: &str) -> String {
     let is_sep = |c: char| matches!(c, ',' | '，' | '.' | '。' | '!' | '?' | '、');
-    let norm = |s: &str| s.trim().trim_matches(is_sep).trim().to_lowercase();
+    // A loop cut off by the token limit may end inside a character (U+FFFD).
+    let norm = |s: &str| {
+        s.replace('\u{FFFD}', "")
+            .trim()
+            .trim_matches(is_sep)
+            .trim()
+            .to_lowercase()
+    };
     let parts: Vec<&str> = text.split_inclusive(is_sep).collect();
     let Some(first) = parts.first().map(|p| norm(p)).filter(|f| !f.is_empty()) else {
         return text.to_string();
     };
+    // A repeat may drift a little (打开主架做已加热 then 打开主价做已加热).
+    let first_chars: Vec<char> = first.chars().collect();
     let repeats = parts[1..].iter().all(|p| {
-        let n = norm(p);
-        n.is_empty() || first.starts_with(&n)
+        let n: Vec<char> = norm(p).chars().collect();
+        let head = &first_chars[..n.len().min(first_chars.len())];
+        let near = n.len() >= 4 && 2 * edit_distance(head, &n) <= n.len();
+        n.is_empty() || (n.len() <= first_chars.len() && (head == n.as_slice() || near))
     });
     if parts.len() > 1 && repeats {
         parts[0].trim().trim_end_matches(is_sep).to_string()
@@ -396,6 +412,12 @@ mod tests {
             "Open the window"
         );
         assert_eq!(clean("打开空调，打开空调，打开"), "打开空调");
+        assert_eq!(
+            clean("打开主架做已加热。打开主价做已加热。打开主\u{FFFD}"),
+            "打开主架做已加热"
+        );
+        assert_eq!(clean("打开空调。关闭车窗。"), "打开空调。关闭车窗。");
+        assert_eq!(clean("开窗。关窗。"), "开窗。关窗。");
         assert_eq!(
             clean("Turn on the AC, then open the window."),
             "Turn on the AC, then open the window."
