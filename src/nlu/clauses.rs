@@ -33,28 +33,10 @@ const SPLIT_ZH: &[&str] = &[
 ];
 const PUNCT: &[char] = &[',', ';', '，', '；', '、', '。', '!', '！', '?', '？'];
 
-/// Words a clause may start with that only join it to the one before.
-const LEAD: &[&str] = &[
-    "and then ",
-    "and also ",
-    "and ",
-    "then ",
-    "also ",
-    "plus ",
-    "please ",
-    "然后",
-    "并且",
-    "而且",
-    "同时",
-    "顺便",
-    "还有",
-    "接着",
-    "另外",
-    "那就",
-    "再",
-    "也",
-    "请",
-];
+/// Words a clause may start with that only join it to the one before (the
+/// connectives of the split lists are split on wherever they stand, so a
+/// clause never starts with one).
+const LEAD: &[&str] = &["please ", "那就", "再", "也", "请"];
 
 /// The clauses of `text`, trimmed, connectives dropped, empty ones left out.
 /// One clause (the whole text) when there is nothing to split.

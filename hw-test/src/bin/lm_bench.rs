@@ -117,16 +117,7 @@ fn main() {
     for _ in 0..2 {
         let t = Instant::now();
         let got = full.understand_all(two);
-        let names: Vec<String> = got
-            .iter()
-            .map(|i| {
-                format!(
-                    "{} {}",
-                    i.intent,
-                    cabin_voice::scheduler::slots_json(&i.slots)
-                )
-            })
-            .collect();
+        let names = describe(&got);
         println!(
             "2-call request through the router (whole, then per clause): {} in {:.0} ms",
             names.join(" + "),
@@ -162,16 +153,7 @@ fn main() {
         n += 1;
         ok_base += base_ok as usize;
         ok_lm += lm_ok as usize;
-        let names: Vec<String> = l
-            .iter()
-            .map(|i| {
-                format!(
-                    "{} {}",
-                    i.intent,
-                    cabin_voice::scheduler::slots_json(&i.slots)
-                )
-            })
-            .collect();
+        let names = describe(&l);
         println!(
             "{} {} {:<48} -> {}",
             if base_ok { "G" } else { "-" },
@@ -192,6 +174,20 @@ fn main() {
         ms.last().copied().unwrap_or(0.0)
     );
     println!("peak RSS {:.0} MB", peak_rss_mb());
+}
+
+/// "intent {slots}" of each call.
+fn describe(calls: &[Intent]) -> Vec<String> {
+    calls
+        .iter()
+        .map(|i| {
+            format!(
+                "{} {}",
+                i.intent,
+                cabin_voice::scheduler::slots_json(&i.slots)
+            )
+        })
+        .collect()
 }
 
 fn show(lm: &LanguageModel, text: &str) {
