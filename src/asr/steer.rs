@@ -11,6 +11,7 @@
 
 use super::grammar::{ByteGrammar, Cursor};
 use super::AsrError;
+use crate::nlu::normalize::units;
 use whisper_rs::{WhisperContext, WhisperState, WhisperTokenId};
 
 /// whisper's prompt window: half the text context.
@@ -127,29 +128,10 @@ const BRANCH: usize = 3;
 const ROOT_BRANCH: usize = 5;
 /// A sentence this cheap ends the search.
 const GOOD_ENOUGH: f32 = 1.0;
-/// Nats per unit (Mandarin character, English word) a sentence is longer or
-/// shorter than the free transcript, when ranking sentences.
+/// Nats per unit (Mandarin character, English word: `normalize::units`) a
+/// sentence is longer or shorter than the free transcript, when ranking
+/// sentences.
 const LENGTH_COST: f32 = 0.5;
-
-/// Mandarin characters plus other words: the length of a transcript.
-pub fn units(text: &str) -> usize {
-    let mut n = 0;
-    let mut in_word = false;
-    for c in text.chars() {
-        if ('\u{4e00}'..='\u{9fff}').contains(&c) {
-            n += 1;
-            in_word = false;
-        } else if c.is_alphanumeric() {
-            if !in_word {
-                n += 1;
-            }
-            in_word = true;
-        } else {
-            in_word = false;
-        }
-    }
-    n
-}
 
 /// Decoder calls the search may spend beyond one per token of the longest
 /// allowed transcript.
@@ -322,23 +304,16 @@ pub fn search(
     budget: usize,
     free_units: Option<usize>,
 ) -> Result<Option<Steered>, AsrError> {
-    let eot = table.eot as usize;
     let mut open = std::collections::BinaryHeap::new();
-    let root = grammar.start();
-    let (max, lse) = norm(first);
-    for (tok, next) in pick(first, table, grammar, &root, true, ROOT_BRANCH) {
-        let lp = first[tok] - lse;
-        let regret = (max - lse) - lp;
-        if regret <= max_regret {
-            open.push(ByRegret(Node {
-                path: vec![tok as u32],
-                cursor: next.unwrap_or_else(|| root.clone()),
-                regret,
-                logprob: lp,
-                done: false,
-            }));
-        }
-    }
+    let root = Node {
+        path: Vec::new(),
+        cursor: grammar.start(),
+        regret: 0.0,
+        logprob: 0.0,
+        done: false,
+    };
+    let first_kids = expand(&root, first, table, grammar, true, ROOT_BRANCH, max_regret);
+    open.extend(first_kids.into_iter().map(ByRegret));
     // Sentences found rank by regret plus a cost per unit of length away from
     // the free transcript: leaving a word out is otherwise nearly free.
     let text_of = |path: &[u32]| -> String {
@@ -351,11 +326,11 @@ pub fn search(
     let score = |n: &Node| -> f32 {
         n.regret
             + free_units.map_or(0.0, |u| {
-                LENGTH_COST * units(&text_of(&n.path)).abs_diff(u) as f32
+                LENGTH_COST * units(&text_of(&n.path)).len().abs_diff(u) as f32
             })
     };
     let mut best: Option<(Node, f32)> = None;
-    let mut logits: Vec<f32> = Vec::with_capacity(eot + 1);
+    let mut logits: Vec<f32> = Vec::with_capacity(table.eot as usize + 1);
     while let Some(ByRegret(mut node)) = open.pop() {
         if node.regret > max_regret || best.as_ref().is_some_and(|b| node.regret >= b.1) {
             break;
@@ -373,26 +348,10 @@ pub fn search(
             }
             logits.clear();
             logits.extend_from_slice(dec.logits(&node.path)?);
-            let (max, lse) = norm(&logits);
             let bound = best.as_ref().map_or(max_regret, |b| b.1.min(max_regret));
-            let mut kids = pick(&logits, table, grammar, &node.cursor, false, BRANCH)
+            let mut kids = expand(&node, &logits, table, grammar, false, BRANCH, bound)
                 .into_iter()
-                .map(|(tok, next)| {
-                    let lp = logits[tok] - lse;
-                    let mut path = node.path.clone();
-                    let done = tok == eot;
-                    if !done {
-                        path.push(tok as u32);
-                    }
-                    Node {
-                        path,
-                        cursor: next.unwrap_or_else(|| node.cursor.clone()),
-                        regret: node.regret + (max - lse) - lp,
-                        logprob: node.logprob + lp,
-                        done,
-                    }
-                })
-                .filter(|k| k.regret <= bound && (best.is_none() || k.regret < bound));
+                .filter(|k| best.is_none() || k.regret < bound);
             let Some(next) = kids.next() else {
                 break;
             };
@@ -413,6 +372,39 @@ pub fn search(
             tokens: b.path.len() + 1,
         }
     }))
+}
+
+/// The `n` likeliest paths one allowed token longer than `parent` (ended, for
+/// the end token), best first, costing at most `bound`.
+fn expand(
+    parent: &Node,
+    logits: &[f32],
+    table: &TokenTable,
+    grammar: &ByteGrammar,
+    first: bool,
+    n: usize,
+    bound: f32,
+) -> Vec<Node> {
+    let (max, lse) = norm(logits);
+    pick(logits, table, grammar, &parent.cursor, first, n)
+        .into_iter()
+        .map(|(tok, next)| {
+            let lp = logits[tok] - lse;
+            let done = tok == table.eot as usize;
+            let mut path = parent.path.clone();
+            if !done {
+                path.push(tok as u32);
+            }
+            Node {
+                path,
+                cursor: next.unwrap_or_else(|| parent.cursor.clone()),
+                regret: parent.regret + (max - lse) - lp,
+                logprob: parent.logprob + lp,
+                done,
+            }
+        })
+        .filter(|k| k.regret <= bound)
+        .collect()
 }
 
 /// The largest logit and the log of the sum of exponentials.
@@ -667,7 +659,10 @@ mod tests {
             .text
         };
         assert_eq!(run(None), "打开座椅加热", "by regret alone");
-        assert_eq!(run(Some(units("打开主价座椅加热。"))), "打开主驾座椅加热");
-        assert_eq!(units("Open the window, please."), 4);
+        assert_eq!(
+            run(Some(units("打开主价座椅加热。").len())),
+            "打开主驾座椅加热"
+        );
+        assert_eq!(units("Open the window, please.").len(), 4);
     }
 }

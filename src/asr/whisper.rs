@@ -262,7 +262,7 @@ impl WhisperRecognizer {
             max_tokens,
             max_regret,
             beam <= 1,
-            Some(steer::units(&free)),
+            Some(crate::nlu::normalize::units(&free).len()),
         )?;
         let ms = t0.elapsed().as_millis();
         match steered {
