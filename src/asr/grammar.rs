@@ -15,6 +15,7 @@
 //! ([`ByteGrammar::accepts`]). A cursor is the set of automaton positions the
 //! text so far can be in; it is never empty for a text the grammar allows.
 
+use crate::nlu::fuzzy::{Key, Phonetic};
 use crate::nlu::grammar::{FILLERS_EN, FILLERS_ZH};
 use crate::nlu::numbers::{NUMERALS_ANY, NUMERALS_EN, NUMERALS_ZH};
 use crate::nlu::template::{self, Tpl};
@@ -37,6 +38,10 @@ const MAX_GAP_RUN: u32 = 5;
 /// separators and fillers in the current run above them.
 const RUN_SHIFT: u32 = 24;
 const NODE_MASK: u32 = (1 << RUN_SHIFT) - 1;
+/// A cursor's gap field with this bit set: inside a sound-alike character
+/// ([`State::alike`]), its bytes so far in the low 16 bits and their count
+/// above them.
+const PENDING: u32 = 1 << 31;
 
 #[derive(Debug, Default, Clone)]
 struct State {
@@ -44,6 +49,21 @@ struct State {
     bytes: Vec<(u8, u32)>,
     /// Separators and fillers may be inserted here.
     gap: bool,
+    /// Literal Chinese characters that start here: (sound key, the state after
+    /// the character, the character). Any character with the same key may stand
+    /// for it (分为 for 氛围), as in the understanding's sound-alike matching.
+    alike: Vec<(Key, u32, char)>,
+}
+
+/// What one byte of the heard text writes in the grammar's own text.
+#[derive(Debug, Clone, Copy)]
+enum Emit {
+    /// The byte itself (lowercased).
+    Byte,
+    /// Nothing yet: inside a sound-alike character.
+    Nothing,
+    /// The grammar's character the sound-alike stands for.
+    Char(char),
 }
 
 #[derive(Debug, Default, Clone)]
@@ -168,7 +188,7 @@ impl ByteGrammar {
     /// True when the text so far is a whole sentence.
     pub fn accepts(&self, c: &Cursor) -> bool {
         c.0.iter()
-            .any(|&(s, g)| s == self.accept && g & NODE_MASK == 0)
+            .any(|&(s, g)| s == self.accept && g & NODE_MASK == 0 && g & PENDING == 0)
     }
 
     /// The cursor after `bytes`, or `None` when no sentence continues that way.
@@ -179,31 +199,7 @@ impl ByteGrammar {
             let b = raw.to_ascii_lowercase();
             next.clear();
             for &(s, g) in &cur {
-                let st = &self.states[s as usize];
-                let (node, run) = (g & NODE_MASK, g >> RUN_SHIFT);
-                if node != 0 {
-                    if let Some(n) = self.gap_step(node, b) {
-                        next.push((s, n | run << RUN_SHIFT));
-                        if self.gaps[n as usize].end {
-                            next.push((s, run << RUN_SHIFT));
-                        }
-                    }
-                    continue;
-                }
-                for &(eb, t) in &st.bytes {
-                    if eb == b {
-                        next.push((t, 0));
-                    }
-                }
-                if st.gap && run < MAX_GAP_RUN {
-                    if let Some(n) = self.gap_step(0, b) {
-                        let run = (run + 1) << RUN_SHIFT;
-                        next.push((s, n | run));
-                        if self.gaps[n as usize].end {
-                            next.push((s, run));
-                        }
-                    }
-                }
+                self.step(s, g, b, &mut |t, h, _| next.push((t, h)));
             }
             if next.is_empty() {
                 return None;
@@ -214,30 +210,124 @@ impl ByteGrammar {
         Some(Cursor(cur))
     }
 
-    /// Bytes that may come next after `c` (both cases of a letter): a cheap
-    /// pre-filter before [`Self::advance`].
-    pub fn first_bytes(&self, c: &Cursor) -> [bool; 256] {
-        let mut out = [false; 256];
-        let mut mark = |b: u8| {
-            out[b as usize] = true;
-            out[b.to_ascii_uppercase() as usize] = true;
-        };
-        for &(s, g) in &c.0 {
-            let (node, run) = (g & NODE_MASK, g >> RUN_SHIFT);
-            if node != 0 {
-                self.gaps[node as usize]
-                    .next
-                    .iter()
-                    .for_each(|&(b, _)| mark(b));
-                continue;
+    /// The grammar's own text for a `text` it accepts, with the number of
+    /// sound-alike characters replaced (fewest first): 分为灯亮度调到百分之二十 ->
+    /// (氛围灯亮度调到百分之二十, 2). ASCII comes back lowercased. `None` when
+    /// no sentence matches.
+    pub fn canonical(&self, text: &str) -> Option<(String, u32)> {
+        use std::collections::HashMap;
+        type Best = HashMap<(u32, u32), (u32, Vec<u8>)>;
+        let close = |set: &mut Best| {
+            let mut work: Vec<(u32, u32)> = set.keys().copied().collect();
+            while let Some((s, g)) = work.pop() {
+                if g & NODE_MASK != 0 || g & PENDING != 0 {
+                    continue;
+                }
+                let here = set[&(s, g)].clone();
+                for &t in &self.states[s as usize].eps {
+                    if set.get(&(t, g)).is_none_or(|o| here.0 < o.0) {
+                        set.insert((t, g), here.clone());
+                        work.push((t, g));
+                    }
+                }
             }
-            let st = &self.states[s as usize];
-            st.bytes.iter().for_each(|&(b, _)| mark(b));
-            if st.gap && run < MAX_GAP_RUN {
-                self.gaps[0].next.iter().for_each(|&(b, _)| mark(b));
+        };
+        let mut cur: Best = HashMap::from([((self.start, 0), (0, Vec::new()))]);
+        close(&mut cur);
+        for &raw in text.as_bytes() {
+            let b = raw.to_ascii_lowercase();
+            let mut next: Best = HashMap::new();
+            for (&(s, g), (subs, out)) in &cur {
+                self.step(s, g, b, &mut |t, h, e| {
+                    let (n, mut o) = (*subs, out.clone());
+                    let n = match e {
+                        Emit::Byte => {
+                            o.push(b);
+                            n
+                        }
+                        Emit::Nothing => n,
+                        Emit::Char(c) => {
+                            o.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                            n + 1
+                        }
+                    };
+                    if next.get(&(t, h)).is_none_or(|x| n < x.0) {
+                        next.insert((t, h), (n, o));
+                    }
+                });
+            }
+            if next.is_empty() {
+                return None;
+            }
+            close(&mut next);
+            cur = next;
+        }
+        cur.into_iter()
+            .filter(|((s, g), _)| *s == self.accept && g & NODE_MASK == 0 && g & PENDING == 0)
+            .min_by_key(|(_, (n, o))| (*n, o.clone()))
+            .and_then(|(_, (n, o))| String::from_utf8(o).ok().map(|t| (t, n)))
+    }
+
+    /// The positions one (lowercased) byte leads to from position `(s, g)`,
+    /// each with what it writes in the grammar's own text; before [`Self::close`].
+    fn step(&self, s: u32, g: u32, b: u8, out: &mut impl FnMut(u32, u32, Emit)) {
+        let st = &self.states[s as usize];
+        if g & PENDING != 0 {
+            // Inside a three-byte sound-alike character.
+            if b & 0xC0 != 0x80 {
+                return;
+            }
+            let (n, b1, b2) = ((g >> 16) & 3, (g >> 8) as u8, g as u8);
+            if n == 1 {
+                out(
+                    s,
+                    PENDING | 2 << 16 | (b1 as u32) << 8 | b as u32,
+                    Emit::Nothing,
+                );
+                return;
+            }
+            let bytes = [b1, b2, b];
+            let Ok(heard) = std::str::from_utf8(&bytes) else {
+                return;
+            };
+            let Some(key) = Phonetic::key(heard) else {
+                return;
+            };
+            let h = heard.chars().next();
+            for &(k, t, c) in &st.alike {
+                if k == key && Some(c) != h {
+                    out(t, 0, Emit::Char(c));
+                }
+            }
+            return;
+        }
+        let (node, run) = (g & NODE_MASK, g >> RUN_SHIFT);
+        if node != 0 {
+            if let Some(n) = self.gap_step(node, b) {
+                out(s, n | run << RUN_SHIFT, Emit::Byte);
+                if self.gaps[n as usize].end {
+                    out(s, run << RUN_SHIFT, Emit::Byte);
+                }
+            }
+            return;
+        }
+        for &(eb, t) in &st.bytes {
+            if eb == b {
+                out(t, 0, Emit::Byte);
             }
         }
-        out
+        if !st.alike.is_empty() && (0xE0..=0xEF).contains(&b) {
+            out(s, PENDING | 1 << 16 | (b as u32) << 8, Emit::Nothing);
+        }
+        if st.gap && run < MAX_GAP_RUN {
+            if let Some(n) = self.gap_step(0, b) {
+                let run = (run + 1) << RUN_SHIFT;
+                out(s, n | run, Emit::Byte);
+                if self.gaps[n as usize].end {
+                    out(s, run, Emit::Byte);
+                }
+            }
+        }
     }
 
     fn gap_step(&self, node: u32, b: u8) -> Option<u32> {
@@ -254,7 +344,7 @@ impl ByteGrammar {
         let mut i = 0;
         while i < set.len() && set.len() < MAX_CURSOR {
             let (s, g) = set[i];
-            if g & NODE_MASK == 0 {
+            if g & NODE_MASK == 0 && g & PENDING == 0 {
                 // The run goes on across empty moves.
                 for &t in &self.states[s as usize].eps {
                     if seen.insert((t, g)) {
@@ -277,38 +367,54 @@ impl ByteGrammar {
     }
 
     /// A chain for `text` from `from`; returns its end. Chains from one state
-    /// share their common prefixes (a trie), which keeps cursors small.
-    fn chain(&mut self, from: u32, text: &str) -> u32 {
+    /// share their common prefixes (a trie), which keeps cursors small. With
+    /// `alike`, each Chinese character may also be heard as a sound-alike
+    /// ([`State::alike`]); numerals never are (十 and 四 share a key).
+    fn chain(&mut self, from: u32, text: &str, alike: bool) -> u32 {
         let mut at = from;
-        for &b in text.to_lowercase().as_bytes() {
-            let shared = self.states[at as usize]
-                .bytes
-                .iter()
-                .find(|&&(eb, t)| eb == b && self.inner.contains(&t))
-                .map(|&(_, t)| t);
-            at = match shared {
-                Some(t) => t,
-                None => {
-                    let t = self.state(false);
-                    self.inner.insert(t);
-                    self.states[at as usize].bytes.push((b, t));
-                    t
+        for c in text.to_lowercase().chars() {
+            let before = at;
+            for &b in c.encode_utf8(&mut [0; 4]).as_bytes() {
+                let shared = self.states[at as usize]
+                    .bytes
+                    .iter()
+                    .find(|&&(eb, t)| eb == b && self.inner.contains(&t))
+                    .map(|&(_, t)| t);
+                at = match shared {
+                    Some(t) => t,
+                    None => {
+                        let t = self.state(false);
+                        self.inner.insert(t);
+                        self.states[at as usize].bytes.push((b, t));
+                        t
+                    }
+                };
+            }
+            if alike && c.len_utf8() == 3 {
+                if let Some(k) = Phonetic::key(c.encode_utf8(&mut [0; 4])) {
+                    let edges = &mut self.states[before as usize].alike;
+                    if !edges.contains(&(k, at, c)) {
+                        edges.push((k, at, c));
+                    }
                 }
-            };
+            }
         }
         let end = self.state(true);
         self.states[at as usize].eps.push(end);
         end
     }
 
-    /// A loop of one or more of `words` from `from`; returns its end.
-    fn numeral_loop(&mut self, from: u32, words: &[&[&str]]) -> u32 {
-        let head = self.state(true);
+    /// A loop of one or more of `words` from `from`; returns its end. With
+    /// `gap`, separators may stand between the words ("twenty-two"); Mandarin
+    /// numbers have none (九十八点五, 98.5), so a decoder cannot write 90-18.5.
+    fn numeral_loop(&mut self, from: u32, words: &[&[&str]], gap: bool) -> u32 {
+        let head = self.state(gap);
         self.states[from as usize].eps.push(head);
-        let tail = self.state(true);
+        let tail = self.state(gap);
         for list in words {
             for w in *list {
-                let e = self.chain(head, w);
+                let e = self.chain(head, w, false);
+                self.states[e as usize].gap = gap;
                 self.states[e as usize].eps.push(tail);
             }
         }
@@ -337,7 +443,7 @@ impl Builder<'_> {
     /// Builds `t` from state `from`; returns the end state.
     fn node(&mut self, t: &Tpl, from: u32) -> Option<u32> {
         Some(match t {
-            Tpl::Lit(u) => self.g.chain(from, u),
+            Tpl::Lit(u) => self.g.chain(from, u, true),
             Tpl::Seq(v) => {
                 let mut at = from;
                 for c in v {
@@ -367,12 +473,13 @@ impl Builder<'_> {
                     .and_then(|d| self.types.get(&d.ty))?;
                 match ty {
                     SlotType::Number { .. } | SlotType::Digits { .. } => {
-                        let own = if self.lang == "zh" {
-                            NUMERALS_ZH
+                        if self.lang == "zh" {
+                            self.g
+                                .numeral_loop(from, &[NUMERALS_ZH, NUMERALS_ANY, &["."]], false)
                         } else {
-                            NUMERALS_EN
-                        };
-                        self.g.numeral_loop(from, &[own, NUMERALS_ANY])
+                            self.g
+                                .numeral_loop(from, &[NUMERALS_EN, NUMERALS_ANY], true)
+                        }
                     }
                     // Sentences with free text are not compiled (see `compile`).
                     SlotType::Text { .. } => return None,
@@ -436,13 +543,44 @@ mod tests {
         ] {
             assert!(whole(&g, ok), "{ok}");
             assert!(in_pieces(&g, ok, 2), "{ok} in 2-byte pieces");
+            assert_eq!(g.canonical(ok).map(|c| c.1), Some(0), "{ok}");
         }
-        for bad in ["打开复价车窗", "今天晚上吃什么好呢", "打开"] {
+        // One pinyin letter off (锁 suo for 速 su) is not a sound-alike.
+        for bad in ["锋锁调到三档", "今天晚上吃什么好呢", "打开"] {
             assert!(!whole(&g, bad), "{bad}");
+            assert_eq!(g.canonical(bad), None, "{bad}");
         }
         // A prefix continues, but is not a whole sentence.
         let c = g.advance(&g.start(), "打开副驾".as_bytes()).unwrap();
         assert!(!g.accepts(&c));
+    }
+
+    #[test]
+    fn sound_alike_characters_stand_for_the_grammars_own() {
+        let g = grammar("zh");
+        for (heard, own, n) in [
+            ("分为灯亮度调到百分之二十", "氛围灯亮度调到百分之二十", 2),
+            ("所车", "锁车", 1),
+            // Folded initials and finals: 弹 dan for 挡 dang, 物 wu for 雾.
+            ("后弹风玻璃除物", "后挡风玻璃除雾", 2),
+        ] {
+            assert!(whole(&g, heard), "{heard}");
+            // Tokens split characters: the sound-alike is read across pieces.
+            assert!(in_pieces(&g, heard, 1), "{heard} byte by byte");
+            assert!(in_pieces(&g, heard, 2), "{heard} in 2-byte pieces");
+            assert_eq!(g.canonical(heard), Some((own.to_string(), n)), "{heard}");
+        }
+        // The fewest replacements win: the zone's synonyms include 复驾.
+        let (own, n) = g.canonical("打开复价车窗").expect("复价 ~ 复驾");
+        assert_eq!((own.as_str(), n), ("打开复驾车窗", 1));
+        assert!(whole(&g, &own));
+        // Mandarin numbers: no separators inside.
+        assert!(whole(&g, "收音机调到调频98.5"));
+        assert!(whole(&g, "收音机调到调频九十八点五"));
+        assert!(!whole(&g, "收音机调到调频90-18.5"));
+        // Numerals never: 是 (shi) and 四 (si) share 十's key.
+        assert!(!whole(&g, "空调调到二是二度"));
+        assert!(whole(&g, "空调调到二十二度"));
     }
 
     #[test]

@@ -20,7 +20,12 @@ const MAX_PROMPT_TOKENS: usize = 223;
 /// The outcome of a constrained pass.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Steered {
+    /// The grammar's own sentence (sound-alike characters replaced).
     pub text: String,
+    /// The sentence as the decoder wrote it.
+    pub heard: String,
+    /// Sound-alike characters replaced in `heard` to give `text`.
+    pub alike: u32,
     /// Summed log-probability of the chosen tokens (end token included).
     pub logprob: f32,
     /// Summed (best log-probability - chosen log-probability) per step.
@@ -124,14 +129,18 @@ fn start_tokens(ctx: &WhisperContext, prompt: &str, lang: &str) -> Result<Vec<i3
 /// commit to a prefix that leads nowhere the audio agrees with (把电, the start
 /// of 把电台, for 把天窗关上; 行, a "yes" answer, for 请把空调打开); the search
 /// comes back to the cheapest alternative instead.
-const BRANCH: usize = 3;
-const ROOT_BRANCH: usize = 5;
+const BRANCH: usize = 5;
+const ROOT_BRANCH: usize = 16;
 /// A sentence this cheap ends the search.
 const GOOD_ENOUGH: f32 = 1.0;
 /// Nats per unit (Mandarin character, English word: `normalize::units`) a
 /// sentence is longer or shorter than the free transcript, when ranking
 /// sentences.
 const LENGTH_COST: f32 = 0.5;
+/// Nats per sound-alike character (分为 for 氛围) a sentence needs, when ranking
+/// sentences: of two sentences the audio supports alike, the one written with
+/// the grammar's own characters wins.
+const ALIKE_COST: f32 = 1.0;
 
 /// Decoder calls the search may spend beyond one per token of the longest
 /// allowed transcript.
@@ -324,10 +333,11 @@ pub fn search(
         String::from_utf8_lossy(&bytes).trim().to_string()
     };
     let score = |n: &Node| -> f32 {
+        let text = text_of(&n.path);
+        let alike = grammar.canonical(&text).map_or(0, |(_, a)| a);
         n.regret
-            + free_units.map_or(0.0, |u| {
-                LENGTH_COST * units(&text_of(&n.path)).len().abs_diff(u) as f32
-            })
+            + ALIKE_COST * alike as f32
+            + free_units.map_or(0.0, |u| LENGTH_COST * units(&text).len().abs_diff(u) as f32)
     };
     let mut best: Option<(Node, f32)> = None;
     let mut logits: Vec<f32> = Vec::with_capacity(table.eot as usize + 1);
@@ -353,6 +363,7 @@ pub fn search(
                 .into_iter()
                 .filter(|k| best.is_none() || k.regret < bound);
             let Some(next) = kids.next() else {
+                tracing::trace!(path = %text_of(&node.path), regret = node.regret, "dead end");
                 break;
             };
             open.extend(kids.map(ByRegret));
@@ -362,11 +373,24 @@ pub fn search(
             break;
         }
     }
+    if best.is_none() {
+        tracing::trace!(
+            calls = dec.calls(),
+            open = open.len(),
+            "constrained pass found no sentence"
+        );
+    }
     Ok(best.map(|(b, _)| {
-        let text = text_of(&b.path);
-        tracing::trace!(text = %text, regret = b.regret, logprob = b.logprob, calls = dec.calls(), "constrained pass");
+        let heard = text_of(&b.path);
+        let (text, alike) = match grammar.canonical(&heard) {
+            Some((text, alike)) if alike > 0 => (text, alike),
+            _ => (heard.clone(), 0),
+        };
+        tracing::trace!(text = %text, heard = %heard, alike, regret = b.regret, logprob = b.logprob, calls = dec.calls(), "constrained pass");
         Steered {
             text,
+            heard,
+            alike,
             logprob: b.logprob,
             regret: b.regret,
             tokens: b.path.len() + 1,
@@ -476,7 +500,7 @@ mod tests {
     fn table() -> TokenTable {
         let fu = "副".as_bytes();
         let toks: Vec<Vec<u8>> = vec![
-            "鲸".into(),
+            "鳄".into(),
             fu[..1].to_vec(),
             fu[1..].to_vec(),
             "驾".into(),
@@ -501,7 +525,7 @@ mod tests {
     fn picks_the_likeliest_token_the_grammar_allows() {
         let (g, t) = (zh(), table());
         let c = g.advance(&g.start(), "打开".as_bytes()).unwrap();
-        // 鲸 is the favourite, but only the first byte piece of 副 continues.
+        // 鳄 is the favourite, but only the first byte piece of 副 continues.
         let got = pick(
             &logits(&[(0, 9.0), (1, 3.0), (4, 1.0)]),
             &t,
@@ -620,7 +644,7 @@ mod tests {
             let c = g.advance(&g.start(), ok.as_bytes());
             assert!(c.is_some_and(|c| g.accepts(&c)), "{ok}");
         }
-        let words = ["打开", "主驾", "座椅", "加热", "鲸"];
+        let words = ["打开", "主驾", "座椅", "加热", "鳄"];
         let bytes = || words.iter().map(|w| w.as_bytes().to_vec()).collect();
         let eot = 5;
         let favour = move |text: &str| -> Vec<(usize, f32)> {
@@ -664,5 +688,50 @@ mod tests {
             "打开主驾座椅加热"
         );
         assert_eq!(units("Open the window, please.").len(), 4);
+    }
+
+    #[test]
+    fn a_sound_alike_the_audio_prefers_gives_the_grammars_own_sentence() {
+        let g = zh();
+        let words = ["所", "锁", "车", "坐"];
+        let bytes = || words.iter().map(|w| w.as_bytes().to_vec()).collect();
+        let eot = 4;
+        // whisper hears 所车 (suo che); 锁 itself is far beyond the regret limit.
+        let favour = move |text: &str| -> Vec<(usize, f32)> {
+            match text {
+                "所" | "锁" | "坐" => vec![(2, 12.0)],
+                "所车" | "锁车" | "坐车" => vec![(eot, 12.0)],
+                _ => vec![],
+            }
+        };
+        let run = |lead: usize| {
+            let mut first = vec![0.0; eot + 1];
+            first[lead] = 12.0;
+            first[eot] = f32::NEG_INFINITY;
+            let mut dec = Fake {
+                table: TokenTable::from_bytes(bytes()),
+                favour,
+                buf: Vec::new(),
+                calls: 0,
+            };
+            search(
+                &mut dec,
+                &first,
+                &TokenTable::from_bytes(bytes()),
+                &g,
+                16,
+                8.0,
+                40,
+                None,
+            )
+            .unwrap()
+        };
+        let got = run(0).expect("a sentence");
+        assert_eq!((got.text.as_str(), got.heard.as_str()), ("锁车", "所车"));
+        assert_eq!(got.alike, 1);
+        assert!(got.regret < 0.1, "{}", got.regret);
+        // 坐 (zuo) is one pinyin letter off suo, not a sound-alike: no sentence
+        // within the regret limit.
+        assert!(run(3).is_none());
     }
 }

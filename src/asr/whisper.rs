@@ -267,9 +267,11 @@ impl WhisperRecognizer {
         let ms = t0.elapsed().as_millis();
         match steered {
             Some(s)
-                if s.regret <= max_regret && close_to(&free, &s.text) && clean(&s.text) != free =>
+                if s.regret <= max_regret
+                    && close_to(&free, &s.heard)
+                    && clean(&s.text) != free =>
             {
-                tracing::debug!(free = %free, steered = %s.text, regret = s.regret, ms, "grammar pass replaces the free transcript");
+                tracing::debug!(free = %free, steered = %s.text, heard = %s.heard, alike = s.alike, regret = s.regret, ms, "grammar pass replaces the free transcript");
                 Ok(Decoded {
                     text: clean(&s.text),
                     free_text: Some(free),
