@@ -94,6 +94,9 @@ pub struct Asr {
     /// several times faster on short commands, but it loses words on fast speech
     /// (off until the bench shows it keeps accuracy).
     pub fit_audio_ctx: bool,
+    /// With `fit_audio_ctx`: the shortest window, in ms (1000..=30000). A
+    /// longer floor keeps more of the accuracy of the full window.
+    pub fit_min_ms: u32,
     /// ggml backend: `cpu`, or `gpu` for a build with a GPU backend
     /// (cargo feature `whisper-vulkan` / `whisper-cuda`); without one, CPU.
     pub backend: String,
@@ -104,6 +107,9 @@ pub struct Asr {
     /// `grammar_max_regret` nats (docs/NLU.md, "Mandarin").
     pub grammar: bool,
     pub grammar_max_regret: f32,
+    /// The grammar pass also reads near-homophones (one pinyin letter off,
+    /// 坐车 for 锁车) as the grammar's characters, at 3 nats each.
+    pub grammar_near: bool,
 }
 
 impl Default for Asr {
@@ -115,10 +121,12 @@ impl Default for Asr {
             threads: 0,
             domain_prompt: true,
             fit_audio_ctx: false,
+            fit_min_ms: 3000,
             backend: "cpu".into(),
             beam_size: 1,
             grammar: true,
             grammar_max_regret: 8.0,
+            grammar_near: false,
         }
     }
 }
@@ -289,6 +297,12 @@ impl Config {
         if self.asr.model.is_empty() {
             return bad("asr.model", "must name a whisper model file".into());
         }
+        if !(1000..=30_000).contains(&self.asr.fit_min_ms) {
+            return bad(
+                "asr.fit_min_ms",
+                format!("{}: must be 1000..=30000 (ms)", self.asr.fit_min_ms),
+            );
+        }
         if !(0.0..=1000.0).contains(&self.asr.grammar_max_regret) {
             return bad(
                 "asr.grammar_max_regret",
@@ -403,6 +417,8 @@ mod tests {
         assert!(e.contains("mqtt.port"), "{e}");
         let e = parse("[asr]\nlanguage = \"fr\"\n").unwrap_err().to_string();
         assert!(e.contains("asr.language"), "{e}");
+        let e = parse("[asr]\nfit_min_ms = 500\n").unwrap_err().to_string();
+        assert!(e.contains("asr.fit_min_ms"), "{e}");
         let e = parse("[asr]\ngrammar_max_regret = -1.0\n")
             .unwrap_err()
             .to_string();

@@ -177,3 +177,46 @@ fn the_grammar_pass_picks_sound_alikes_by_the_audio_and_leaves_chatter_alone() {
     );
     assert_eq!(router.understand(&t.text).intent, "none", "{:?}", t.text);
 }
+
+/// Sound-alike characters in the grammar pass: whisper base writes 氛围灯 as
+/// 分为灯 and 锁车 as 鲁车 on its own, and 氛 or 锁 alone costs more than the
+/// regret limit; read as sound-alikes of the grammar's own characters, the pass
+/// gives the plugins' sentences.
+#[test]
+fn the_grammar_pass_reads_sound_alikes_as_the_grammars_own_characters() {
+    let reqs = [
+        (
+            "氛围灯亮度调到百分之二十",
+            "lights.ambient",
+            json!({"brightness": 20}),
+        ),
+        ("锁车", "doors.lock", json!({})),
+    ];
+    let wavs = tts::render(
+        &reqs
+            .iter()
+            .map(|(t, _, _)| tts::Request {
+                text: (*t).into(),
+                lang: "zh".into(),
+                voice: "zf_xiaoxiao".into(),
+            })
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_else(|e| panic!("rendering test speech failed: {e}\n(run ./setup.sh)"));
+    let (cfg, reg, router) = setup();
+    let mut rec = app::build_recognizer(&cfg, Some(&reg));
+    for ((text, intent, slots), wav) in reqs.iter().zip(&wavs) {
+        let audio = corpus::read_wav(wav).expect("16 kHz mono s16");
+        let t = rec.transcribe(&audio, Lang::Zh).expect("transcribes");
+        eprintln!("{text}: {:?} (free {:?})", t.text, t.free_text);
+        let got = router.understand(&t.text);
+        assert_eq!(got.intent, *intent, "{text} heard as {:?}", t.text);
+        assert_eq!(&serde_json::to_value(&got.slots).unwrap(), slots, "{text}");
+        // The free pass alone got it wrong; the grammar pass replaced it.
+        let free = t
+            .free_text
+            .as_deref()
+            .expect("the grammar pass replaced the free transcript");
+        assert_eq!(router.understand(free).intent, "none", "free {free:?}");
+    }
+}

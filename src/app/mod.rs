@@ -114,7 +114,7 @@ pub fn build_recognizer(cfg: &Config, reg: Option<&Registry>) -> WhisperRecogniz
     let grammar = |lang: &str| {
         reg.filter(|_| cfg.asr.grammar)
             .and_then(|r| ByteGrammar::compile(r, lang))
-            .map(Arc::new)
+            .map(|g| Arc::new(g.with_near(cfg.asr.grammar_near)))
     };
     WhisperRecognizer::new(WhisperSettings {
         model: model_path(cfg, &cfg.asr.model),
@@ -123,6 +123,7 @@ pub fn build_recognizer(cfg: &Config, reg: Option<&Registry>) -> WhisperRecogniz
         prompt_en,
         prompt_zh,
         fit_audio_ctx: cfg.asr.fit_audio_ctx,
+        fit_min_ms: cfg.asr.fit_min_ms,
         use_gpu: cfg.asr.backend == "gpu",
         beam_size: cfg.asr.beam_size,
         grammar_en: grammar("en"),

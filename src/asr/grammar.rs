@@ -64,7 +64,23 @@ enum Emit {
     Nothing,
     /// The grammar's character the sound-alike stands for.
     Char(char),
+    /// The grammar's character a near-homophone stands for.
+    Near(char),
 }
+
+/// A heard sentence in the grammar's own characters ([`ByteGrammar::canonical`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canonical {
+    pub text: String,
+    /// Sound-alike characters replaced (same key).
+    pub alike: u32,
+    /// Near-homophones replaced (one pinyin letter off).
+    pub near: u32,
+}
+
+/// A near-homophone weighs this many sound-alikes when choosing the grammar's
+/// sentence for a heard text.
+const NEAR_WEIGHT: u32 = 3;
 
 #[derive(Debug, Default, Clone)]
 struct TrieNode {
@@ -83,6 +99,8 @@ pub struct ByteGrammar {
     sentences: usize,
     /// Inner states of literal chains (shared between chains).
     inner: std::collections::HashSet<u32>,
+    /// Also accept near-homophones ([`ByteGrammar::with_near`]).
+    near: bool,
 }
 
 /// Positions the text so far can be in: (automaton state, gap field: the
@@ -110,6 +128,7 @@ impl ByteGrammar {
             gaps: vec![TrieNode::default()],
             sentences: 0,
             inner: Default::default(),
+            near: false,
         };
         g.states[0].gap = true;
         g.states[1].gap = true;
@@ -150,6 +169,14 @@ impl ByteGrammar {
             }
         }
         (g.sentences > 0).then_some(g)
+    }
+
+    /// Whether a Chinese character may also be heard as a near-homophone (one
+    /// pinyin letter off: 坐 zuo for 锁 suo, 处 chu for 主 zhu), weighed
+    /// [`NEAR_WEIGHT`] sound-alikes (`asr.grammar_near`).
+    pub fn with_near(mut self, near: bool) -> Self {
+        self.near = near;
+        self
     }
 
     /// Number of sentences compiled in.
@@ -210,13 +237,14 @@ impl ByteGrammar {
         Some(Cursor(cur))
     }
 
-    /// The grammar's own text for a `text` it accepts, with the number of
-    /// sound-alike characters replaced (fewest first): 分为灯亮度调到百分之二十 ->
-    /// (氛围灯亮度调到百分之二十, 2). ASCII comes back lowercased. `None` when
-    /// no sentence matches.
-    pub fn canonical(&self, text: &str) -> Option<(String, u32)> {
+    /// The grammar's own text for a `text` it accepts, with the characters
+    /// replaced (fewest first, a near-homophone weighing [`NEAR_WEIGHT`]):
+    /// 分为灯亮度调到百分之二十 -> 氛围灯亮度调到百分之二十, 2 sound-alikes. ASCII
+    /// comes back lowercased. `None` when no sentence matches.
+    pub fn canonical(&self, text: &str) -> Option<Canonical> {
         use std::collections::HashMap;
-        type Best = HashMap<(u32, u32), (u32, Vec<u8>)>;
+        let weight = |(alike, near): (u32, u32)| alike + NEAR_WEIGHT * near;
+        type Best = HashMap<(u32, u32), ((u32, u32), Vec<u8>)>;
         let close = |set: &mut Best| {
             let mut work: Vec<(u32, u32)> = set.keys().copied().collect();
             while let Some((s, g)) = work.pop() {
@@ -225,33 +253,40 @@ impl ByteGrammar {
                 }
                 let here = set[&(s, g)].clone();
                 for &t in &self.states[s as usize].eps {
-                    if set.get(&(t, g)).is_none_or(|o| here.0 < o.0) {
+                    if set
+                        .get(&(t, g))
+                        .is_none_or(|o| weight(here.0) < weight(o.0))
+                    {
                         set.insert((t, g), here.clone());
                         work.push((t, g));
                     }
                 }
             }
         };
-        let mut cur: Best = HashMap::from([((self.start, 0), (0, Vec::new()))]);
+        let mut cur: Best = HashMap::from([((self.start, 0), ((0, 0), Vec::new()))]);
         close(&mut cur);
         for &raw in text.as_bytes() {
             let b = raw.to_ascii_lowercase();
             let mut next: Best = HashMap::new();
             for (&(s, g), (subs, out)) in &cur {
                 self.step(s, g, b, &mut |t, h, e| {
-                    let (n, mut o) = (*subs, out.clone());
+                    let ((a, n), mut o) = (*subs, out.clone());
                     let n = match e {
                         Emit::Byte => {
                             o.push(b);
-                            n
+                            (a, n)
                         }
-                        Emit::Nothing => n,
+                        Emit::Nothing => (a, n),
                         Emit::Char(c) => {
                             o.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-                            n + 1
+                            (a + 1, n)
+                        }
+                        Emit::Near(c) => {
+                            o.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                            (a, n + 1)
                         }
                     };
-                    if next.get(&(t, h)).is_none_or(|x| n < x.0) {
+                    if next.get(&(t, h)).is_none_or(|x| weight(n) < weight(x.0)) {
                         next.insert((t, h), (n, o));
                     }
                 });
@@ -264,8 +299,12 @@ impl ByteGrammar {
         }
         cur.into_iter()
             .filter(|((s, g), _)| *s == self.accept && g & NODE_MASK == 0 && g & PENDING == 0)
-            .min_by_key(|(_, (n, o))| (*n, o.clone()))
-            .and_then(|(_, (n, o))| String::from_utf8(o).ok().map(|t| (t, n)))
+            .min_by_key(|(_, (n, o))| (weight(*n), o.clone()))
+            .and_then(|(_, ((alike, near), o))| {
+                String::from_utf8(o)
+                    .ok()
+                    .map(|text| Canonical { text, alike, near })
+            })
     }
 
     /// The positions one (lowercased) byte leads to from position `(s, g)`,
@@ -295,8 +334,13 @@ impl ByteGrammar {
             };
             let h = heard.chars().next();
             for &(k, t, c) in &st.alike {
-                if k == key && Some(c) != h {
+                if Some(c) == h {
+                    continue;
+                }
+                if k == key {
                     out(t, 0, Emit::Char(c));
+                } else if self.near && Phonetic::near(&k, &key) {
+                    out(t, 0, Emit::Near(c));
                 }
             }
             return;
@@ -543,7 +587,7 @@ mod tests {
         ] {
             assert!(whole(&g, ok), "{ok}");
             assert!(in_pieces(&g, ok, 2), "{ok} in 2-byte pieces");
-            assert_eq!(g.canonical(ok).map(|c| c.1), Some(0), "{ok}");
+            assert_eq!(g.canonical(ok).map(|c| c.alike + c.near), Some(0), "{ok}");
         }
         // One pinyin letter off (锁 suo for 速 su) is not a sound-alike.
         for bad in ["锋锁调到三档", "今天晚上吃什么好呢", "打开"] {
@@ -568,12 +612,13 @@ mod tests {
             // Tokens split characters: the sound-alike is read across pieces.
             assert!(in_pieces(&g, heard, 1), "{heard} byte by byte");
             assert!(in_pieces(&g, heard, 2), "{heard} in 2-byte pieces");
-            assert_eq!(g.canonical(heard), Some((own.to_string(), n)), "{heard}");
+            let c = g.canonical(heard).expect(heard);
+            assert_eq!((c.text.as_str(), c.alike, c.near), (own, n, 0), "{heard}");
         }
         // The fewest replacements win: the zone's synonyms include 复驾.
-        let (own, n) = g.canonical("打开复价车窗").expect("复价 ~ 复驾");
-        assert_eq!((own.as_str(), n), ("打开复驾车窗", 1));
-        assert!(whole(&g, &own));
+        let c = g.canonical("打开复价车窗").expect("复价 ~ 复驾");
+        assert_eq!((c.text.as_str(), c.alike), ("打开复驾车窗", 1));
+        assert!(whole(&g, &c.text));
         // Mandarin numbers: no separators inside.
         assert!(whole(&g, "收音机调到调频98.5"));
         assert!(whole(&g, "收音机调到调频九十八点五"));
@@ -616,5 +661,19 @@ mod tests {
             whole(&g, "find the nearest gas station"),
             "no free text: stays"
         );
+    }
+
+    #[test]
+    fn near_homophones_only_when_asked_and_weighed_more() {
+        let g = grammar("zh");
+        assert!(!whole(&g, "坐车"), "zuo is not suo");
+        let g = g.with_near(true);
+        let c = g.canonical("坐车").expect("near: zuo ~ suo");
+        assert_eq!((c.text.as_str(), c.alike, c.near), ("锁车", 0, 1));
+        assert!(in_pieces(&g, "打开处驾座椅加热", 1), "chu ~ zhu");
+        // A sound-alike reading wins over a near one.
+        let c = g.canonical("所车").unwrap();
+        assert_eq!((c.text.as_str(), c.alike, c.near), ("锁车", 1, 0));
+        assert!(!whole(&g, "今天晚上吃什么好呢"));
     }
 }

@@ -26,6 +26,8 @@ pub struct Steered {
     pub heard: String,
     /// Sound-alike characters replaced in `heard` to give `text`.
     pub alike: u32,
+    /// Near-homophones replaced in `heard` to give `text`.
+    pub near: u32,
     /// Summed log-probability of the chosen tokens (end token included).
     pub logprob: f32,
     /// Summed (best log-probability - chosen log-probability) per step.
@@ -141,6 +143,8 @@ const LENGTH_COST: f32 = 0.5;
 /// sentences: of two sentences the audio supports alike, the one written with
 /// the grammar's own characters wins.
 const ALIKE_COST: f32 = 1.0;
+/// Nats per near-homophone (one pinyin letter off) a sentence needs.
+const NEAR_COST: f32 = 3.0;
 
 /// Decoder calls the search may spend beyond one per token of the longest
 /// allowed transcript.
@@ -334,9 +338,12 @@ pub fn search(
     };
     let score = |n: &Node| -> f32 {
         let text = text_of(&n.path);
-        let alike = grammar.canonical(&text).map_or(0, |(_, a)| a);
+        let (alike, near) = grammar
+            .canonical(&text)
+            .map_or((0, 0), |c| (c.alike, c.near));
         n.regret
             + ALIKE_COST * alike as f32
+            + NEAR_COST * near as f32
             + free_units.map_or(0.0, |u| LENGTH_COST * units(&text).len().abs_diff(u) as f32)
     };
     let mut best: Option<(Node, f32)> = None;
@@ -382,15 +389,16 @@ pub fn search(
     }
     Ok(best.map(|(b, _)| {
         let heard = text_of(&b.path);
-        let (text, alike) = match grammar.canonical(&heard) {
-            Some((text, alike)) if alike > 0 => (text, alike),
-            _ => (heard.clone(), 0),
+        let (text, alike, near) = match grammar.canonical(&heard) {
+            Some(c) if c.alike + c.near > 0 => (c.text, c.alike, c.near),
+            _ => (heard.clone(), 0, 0),
         };
-        tracing::trace!(text = %text, heard = %heard, alike, regret = b.regret, logprob = b.logprob, calls = dec.calls(), "constrained pass");
+        tracing::trace!(text = %text, heard = %heard, alike, near, regret = b.regret, logprob = b.logprob, calls = dec.calls(), "constrained pass");
         Steered {
             text,
             heard,
             alike,
+            near,
             logprob: b.logprob,
             regret: b.regret,
             tokens: b.path.len() + 1,

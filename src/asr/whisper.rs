@@ -25,6 +25,8 @@ pub struct WhisperSettings {
     pub prompt_zh: String,
     /// Size the encoder window to the clip instead of whisper's fixed 30 s.
     pub fit_audio_ctx: bool,
+    /// With `fit_audio_ctx`: the shortest window, ms.
+    pub fit_min_ms: u32,
     /// Run on the GPU backend compiled into whisper.cpp (features `whisper-vulkan`,
     /// `whisper-cuda`); ignored by a CPU-only build.
     pub use_gpu: bool,
@@ -140,10 +142,10 @@ impl WhisperRecognizer {
 }
 
 /// Encoder frames for a clip: 20 ms each, the clip plus one second of margin,
-/// at most whisper's 30 s window (1500 frames).
-fn audio_ctx_for(samples: usize) -> i32 {
-    let ms = samples as u64 * 1000 / 16_000 + 1000;
-    ms.div_ceil(20).clamp(150, 1500) as i32
+/// at least `min_ms`, at most whisper's 30 s window (1500 frames).
+fn audio_ctx_for(samples: usize, min_ms: u32) -> i32 {
+    let ms = (samples as u64 * 1000 / 16_000 + 1000).max(min_ms as u64);
+    ms.div_ceil(20).clamp(50, 1500) as i32
 }
 
 impl WhisperRecognizer {
@@ -186,6 +188,7 @@ impl WhisperRecognizer {
             _ => self.settings.prompt_en.clone(),
         };
         let fit = self.settings.fit_audio_ctx;
+        let fit_min_ms = self.settings.fit_min_ms;
         let beam = self.settings.beam_size;
         let grammar = match lang {
             Lang::Zh => self.settings.grammar_zh.clone(),
@@ -224,7 +227,7 @@ impl WhisperRecognizer {
         // A spoken command never needs more than ~8 tokens per second.
         let max_tokens = (n_samples as u64 * 8 / 16_000 + 16) as usize;
         if fit {
-            params.set_audio_ctx(audio_ctx_for(n_samples));
+            params.set_audio_ctx(audio_ctx_for(n_samples, fit_min_ms));
             // A shortened window can make the decoder loop on the phrase.
             params.set_max_tokens(max_tokens as i32);
         }

@@ -60,7 +60,14 @@ fn variant_config(base: &Config, variant: &str) -> Config {
             "greedy" => cfg.asr.beam_size = 1,
             "beam5" => cfg.asr.beam_size = 5,
             "fit" => cfg.asr.fit_audio_ctx = true,
+            // fitN: the fitted window, at least N seconds.
+            f if f.starts_with("fit") && f[3..].parse::<u32>().is_ok() => {
+                cfg.asr.fit_audio_ctx = true;
+                cfg.asr.fit_min_ms = f[3..].parse::<u32>().unwrap_or(3) * 1000;
+            }
             "nofit" => cfg.asr.fit_audio_ctx = false,
+            "near" => cfg.asr.grammar_near = true,
+            "nonear" => cfg.asr.grammar_near = false,
             other => fail(format!("unknown variant part {other:?}")),
         }
     }
