@@ -97,6 +97,9 @@ pub struct Asr {
     /// With `fit_audio_ctx`: the shortest window, in ms (1000..=30000). A
     /// longer floor keeps more of the accuracy of the full window.
     pub fit_min_ms: u32,
+    /// Suppress stationary noise (RNNoise) in each utterance before
+    /// recognition (docs/NLU.md, "Mandarin from speech").
+    pub denoise: bool,
     /// ggml backend: `cpu`, or `gpu` for a build with a GPU backend
     /// (cargo feature `whisper-vulkan` / `whisper-cuda`); without one, CPU.
     pub backend: String,
@@ -122,6 +125,7 @@ impl Default for Asr {
             domain_prompt: true,
             fit_audio_ctx: false,
             fit_min_ms: 3000,
+            denoise: false,
             backend: "cpu".into(),
             beam_size: 1,
             grammar: true,

@@ -124,6 +124,7 @@ pub fn build_recognizer(cfg: &Config, reg: Option<&Registry>) -> WhisperRecogniz
         prompt_zh,
         fit_audio_ctx: cfg.asr.fit_audio_ctx,
         fit_min_ms: cfg.asr.fit_min_ms,
+        denoise: cfg.asr.denoise,
         use_gpu: cfg.asr.backend == "gpu",
         beam_size: cfg.asr.beam_size,
         grammar_en: grammar("en"),

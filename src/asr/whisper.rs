@@ -27,6 +27,8 @@ pub struct WhisperSettings {
     pub fit_audio_ctx: bool,
     /// With `fit_audio_ctx`: the shortest window, ms.
     pub fit_min_ms: u32,
+    /// Suppress stationary noise before recognition.
+    pub denoise: bool,
     /// Run on the GPU backend compiled into whisper.cpp (features `whisper-vulkan`,
     /// `whisper-cuda`); ignored by a CPU-only build.
     pub use_gpu: bool,
@@ -299,6 +301,14 @@ impl WhisperRecognizer {
 impl Recognizer for WhisperRecognizer {
     fn transcribe(&mut self, samples: &[f32], lang: Lang) -> Result<Transcript, AsrError> {
         let t0 = Instant::now();
+        let cleaned;
+        let samples = if self.settings.denoise {
+            cleaned = crate::audio::denoise::denoise(samples)
+                .map_err(|e| AsrError::Decode(format!("noise suppression: {e}")))?;
+            &cleaned[..]
+        } else {
+            samples
+        };
         // whisper.cpp needs at least one second of audio; pad short clips with silence.
         let padded;
         let audio = if samples.len() < 16_000 + 1600 {

@@ -106,22 +106,20 @@ impl Clip {
 
 /// Converts mono audio at `rate` to [`SAMPLE_RATE`].
 fn resample(mono: &[f32], rate: u32) -> Result<Vec<f32>, AudioError> {
-    if rate == SAMPLE_RATE {
+    resample_between(mono, rate, SAMPLE_RATE)
+}
+
+/// Converts a whole mono clip from `from` Hz to `to` Hz.
+pub(crate) fn resample_between(mono: &[f32], from: u32, to: u32) -> Result<Vec<f32>, AudioError> {
+    if from == to {
         return Ok(mono.to_vec());
     }
-    if rate == 0 {
+    if from == 0 || to == 0 {
         return Err(AudioError::Resample("sample rate 0".into()));
     }
     let err = |e: &dyn std::fmt::Display| AudioError::Resample(e.to_string());
-    let mut rs = Fft::<f32>::new(
-        rate as usize,
-        SAMPLE_RATE as usize,
-        1024,
-        2,
-        1,
-        FixedSync::Input,
-    )
-    .map_err(|e| err(&e))?;
+    let mut rs = Fft::<f32>::new(from as usize, to as usize, 1024, 2, 1, FixedSync::Input)
+        .map_err(|e| err(&e))?;
     let input = InterleavedSlice::new(mono, 1, mono.len()).map_err(|e| err(&e))?;
     let out_len = rs.process_all_needed_output_len(mono.len());
     let mut out = vec![0.0f32; out_len];

@@ -2,6 +2,7 @@
 //! WAV file, raw PCM on stdin, microphone), all as 16 kHz mono.
 
 pub mod clip;
+pub mod denoise;
 pub mod mic;
 pub mod resample;
 pub mod ring;

@@ -66,6 +66,8 @@ fn variant_config(base: &Config, variant: &str) -> Config {
                 cfg.asr.fit_min_ms = f[3..].parse::<u32>().unwrap_or(3) * 1000;
             }
             "nofit" => cfg.asr.fit_audio_ctx = false,
+            "denoise" => cfg.asr.denoise = true,
+            "nodenoise" => cfg.asr.denoise = false,
             "near" => cfg.asr.grammar_near = true,
             "nonear" => cfg.asr.grammar_near = false,
             other => fail(format!("unknown variant part {other:?}")),
