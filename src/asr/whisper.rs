@@ -274,6 +274,7 @@ impl WhisperRecognizer {
             Some(s)
                 if s.regret <= max_regret
                     && close_to(&free, &s.heard)
+                    && few_replaced(&s)
                     && clean(&s.text) != free =>
             {
                 tracing::debug!(free = %free, steered = %s.text, heard = %s.heard, alike = s.alike, regret = s.regret, ms, "grammar pass replaces the free transcript");
@@ -354,6 +355,14 @@ fn close_to(free: &str, steered: &str) -> bool {
         return false;
     }
     (edit_distance(&a, &b) as f32) <= MAX_CHANGE * longest as f32
+}
+
+/// True when sound-alike and near-homophone replacements are at most half of
+/// the sentence (at least one allowed): a text heard wholly as other
+/// characters is not a command said slightly wrong.
+fn few_replaced(s: &steer::Steered) -> bool {
+    let units = crate::nlu::normalize::units(&s.text).len() as u32;
+    s.alike + s.near <= (units / 2).max(1)
 }
 
 /// Levenshtein distance over characters.
@@ -453,6 +462,23 @@ mod tests {
         assert!(!close_to("今天晚上吃什么好呢。", "接听。"));
         assert!(!close_to("What a lovely evening.", "Open the trunk."));
         assert!(!close_to("", ""));
+    }
+
+    #[test]
+    fn a_text_heard_wholly_as_other_characters_is_not_replaced() {
+        let st = |text: &str, alike, near| steer::Steered {
+            text: text.into(),
+            heard: String::new(),
+            alike,
+            near,
+            logprob: 0.0,
+            regret: 0.0,
+            tokens: 0,
+        };
+        assert!(few_replaced(&st("锁车", 1, 0)));
+        assert!(few_replaced(&st("氛围灯亮度调到百分之二十", 2, 1)));
+        assert!(!few_replaced(&st("锁车", 1, 1)));
+        assert!(!few_replaced(&st("音量调高", 2, 1)));
     }
 
     #[test]
