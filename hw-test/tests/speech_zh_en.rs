@@ -179,7 +179,7 @@ fn the_grammar_pass_picks_sound_alikes_by_the_audio_and_leaves_chatter_alone() {
 }
 
 /// Sound-alike characters in the grammar pass: whisper base writes 氛围灯 as
-/// 分为灯 and 锁车 as 鲁车 on its own, and 氛 or 锁 alone costs more than the
+/// 分为灯 or 红围灯 and 锁车 as 鲁车 on its own, and 氛 or 锁 alone costs more than the
 /// regret limit; read as sound-alikes of the grammar's own characters, the pass
 /// gives the plugins' sentences.
 #[test]
@@ -212,11 +212,13 @@ fn the_grammar_pass_reads_sound_alikes_as_the_grammars_own_characters() {
         let got = router.understand(&t.text);
         assert_eq!(got.intent, *intent, "{text} heard as {:?}", t.text);
         assert_eq!(&serde_json::to_value(&got.slots).unwrap(), slots, "{text}");
-        // The free pass alone got it wrong; the grammar pass replaced it.
+        // The free pass alone wrote other characters; the grammar pass
+        // replaced them with the plugins' own.
         let free = t
             .free_text
             .as_deref()
             .expect("the grammar pass replaced the free transcript");
-        assert_eq!(router.understand(free).intent, "none", "free {free:?}");
+        assert!(!free.contains(text), "free {free:?}");
+        assert!(t.text.contains(text), "{:?}", t.text);
     }
 }

@@ -5,10 +5,12 @@ vehicle actions: whisper.cpp speech recognition, a grammar and ONNX intent model
 compiled from plugins, a scheduler with safety gates, COVESA VSS signals over MQTT \
 and services over D-Bus. Runs fully offline."
 # The project is Apache-2.0; whisper.cpp/ggml (MIT) is linked in statically, and
-# the Rust crates are MIT and/or Apache-2.0 (see Cargo.lock).
-LICENSE = "Apache-2.0 & MIT"
+# the Rust crates are MIT and/or Apache-2.0 (see Cargo.lock), except nnnoiseless
+# (RNNoise, BSD-3-Clause).
+LICENSE = "Apache-2.0 & MIT & BSD-3-Clause"
 LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/Apache-2.0;md5=89aea4e17d99a7cacdbeed46a0096b10 \
-                    file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
+                    file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302 \
+                    file://${COMMON_LICENSE_DIR}/BSD-3-Clause;md5=550794465ba0ec5312d6919e203a55f9"
 
 # bindgen (whisper-rs-sys) needs libclang; whisper.cpp builds with cmake;
 # cpal needs ALSA. zbus is pure Rust: D-Bus is only needed at run time.
