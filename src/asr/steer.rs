@@ -598,13 +598,33 @@ mod tests {
         }
     }
 
+    /// The search over `words` as tokens (the end token right after them)
+    /// with a fake decoder: what it found and the decoder calls it spent.
+    fn run_fake(
+        words: &[&str],
+        favour: impl Fn(&str) -> Vec<(usize, f32)>,
+        first: &[f32],
+        budget: usize,
+        units: Option<usize>,
+    ) -> (Option<Steered>, usize) {
+        let table =
+            || TokenTable::from_bytes(words.iter().map(|w| w.as_bytes().to_vec()).collect());
+        let mut dec = Fake {
+            table: table(),
+            favour,
+            buf: Vec::new(),
+            calls: 0,
+        };
+        let got = search(&mut dec, first, &table(), &zh(), 16, 8.0, budget, units).unwrap();
+        (got, dec.calls)
+    }
+
     #[test]
     fn comes_back_from_a_prefix_the_audio_does_not_continue() {
         let g = zh();
         // 把电 starts 把电台…, a real trap for a greedy pass.
         assert!(g.advance(&g.start(), "把电".as_bytes()).is_some());
         let words = ["把", "电", "天", "窗", "关上", "台", "我"];
-        let table = TokenTable::from_bytes(words.iter().map(|w| w.as_bytes().to_vec()).collect());
         let eot = 7;
         let favour = move |text: &str| -> Vec<(usize, f32)> {
             match text {
@@ -620,29 +640,16 @@ mod tests {
         let mut first = vec![0.0; eot + 1];
         first[0] = 12.0;
         first[eot] = f32::NEG_INFINITY;
-        let mut dec = Fake {
-            table: TokenTable::from_bytes(words.iter().map(|w| w.as_bytes().to_vec()).collect()),
-            favour,
-            buf: Vec::new(),
-            calls: 0,
-        };
-        let got = search(&mut dec, &first, &table, &g, 16, 8.0, 40, None)
-            .unwrap()
-            .expect("a sentence");
+        let (got, calls) = run_fake(&words, favour, &first, 40, None);
+        let got = got.expect("a sentence");
         assert_eq!(got.text, "把天窗关上");
         assert!(got.regret > 2.9 && got.regret < 4.0, "{}", got.regret);
-        assert!(dec.calls <= 40);
+        assert!(calls <= 40);
 
         // With a budget only the greedy dive fits in, nothing is found.
-        let mut dec = Fake {
-            table: TokenTable::from_bytes(words.iter().map(|w| w.as_bytes().to_vec()).collect()),
-            favour,
-            buf: Vec::new(),
-            calls: 0,
-        };
-        let got = search(&mut dec, &first, &table, &g, 16, 8.0, 2, None).unwrap();
+        let (got, calls) = run_fake(&words, favour, &first, 2, None);
         assert!(got.is_none(), "{got:?}");
-        assert!(dec.calls <= 2);
+        assert!(calls <= 2);
     }
 
     #[test]
@@ -653,7 +660,6 @@ mod tests {
             assert!(c.is_some_and(|c| g.accepts(&c)), "{ok}");
         }
         let words = ["打开", "主驾", "座椅", "加热", "鳄"];
-        let bytes = || words.iter().map(|w| w.as_bytes().to_vec()).collect();
         let eot = 5;
         let favour = move |text: &str| -> Vec<(usize, f32)> {
             match text {
@@ -670,25 +676,10 @@ mod tests {
         first[0] = 12.0;
         first[eot] = f32::NEG_INFINITY;
         let run = |units: Option<usize>| {
-            let mut dec = Fake {
-                table: TokenTable::from_bytes(bytes()),
-                favour,
-                buf: Vec::new(),
-                calls: 0,
-            };
-            search(
-                &mut dec,
-                &first,
-                &TokenTable::from_bytes(bytes()),
-                &g,
-                16,
-                8.0,
-                40,
-                units,
-            )
-            .unwrap()
-            .expect("a sentence")
-            .text
+            run_fake(&words, favour, &first, 40, units)
+                .0
+                .expect("a sentence")
+                .text
         };
         assert_eq!(run(None), "打开座椅加热", "by regret alone");
         assert_eq!(
@@ -700,9 +691,7 @@ mod tests {
 
     #[test]
     fn a_sound_alike_the_audio_prefers_gives_the_grammars_own_sentence() {
-        let g = zh();
         let words = ["所", "锁", "车", "坐"];
-        let bytes = || words.iter().map(|w| w.as_bytes().to_vec()).collect();
         let eot = 4;
         // whisper hears 所车 (suo che); 锁 itself is far beyond the regret limit.
         let favour = move |text: &str| -> Vec<(usize, f32)> {
@@ -716,23 +705,7 @@ mod tests {
             let mut first = vec![0.0; eot + 1];
             first[lead] = 12.0;
             first[eot] = f32::NEG_INFINITY;
-            let mut dec = Fake {
-                table: TokenTable::from_bytes(bytes()),
-                favour,
-                buf: Vec::new(),
-                calls: 0,
-            };
-            search(
-                &mut dec,
-                &first,
-                &TokenTable::from_bytes(bytes()),
-                &g,
-                16,
-                8.0,
-                40,
-                None,
-            )
-            .unwrap()
+            run_fake(&words, favour, &first, 40, None).0
         };
         let got = run(0).expect("a sentence");
         assert_eq!((got.text.as_str(), got.heard.as_str()), ("锁车", "所车"));
