@@ -414,7 +414,12 @@ def lm_convert(entry: dict, sources) -> Path:
         os.replace(tmp, gguf)
     py = lm_env()
     stamp = LM_OUT / "source.txt"
-    key = f"{want} {sha256_file(LM_CONVERTER)} {sha256_file(LM_VENV / 'requirements.txt')}\n"
+    # The tuning data comes from the manifests: a changed plugin means a new model.
+    plugins = MODELS_DIR.parent / "plugins"
+    inputs = [LM_CONVERTER, LM_CONVERTER.with_name("tune.py"), LM_VENV / "requirements.txt",
+              *sorted((MODELS_DIR / "nlu").glob("*.py")),
+              *sorted(plugins.glob("*/plugin.toml")), plugins / "types.toml"]
+    key = want + " " + " ".join(sha256_file(p) for p in inputs) + "\n"
     outputs = ("model.onnx", "model.onnx.data", "tokenizer.json", "genai_config.json")
     if stamp.is_file() and stamp.read_text() == key and all((LM_OUT / f).is_file() for f in outputs):
         return LM_OUT
@@ -493,7 +498,13 @@ def build(entry: dict, sources: Sources, check: bool = True) -> tuple[str, int]:
             else:
                 tmp.chmod(0o644)
         actual, size = sha256_file(tmp), tmp.stat().st_size
-        if check and actual != entry["sha256"]:
+        if check and actual != entry["sha256"] and entry.get("bitwise") is False:
+            # Trained on this machine: another CPU's float sums differ in the
+            # last bits. The inputs were verified; the recorded hash is this
+            # project's reference build.
+            log(f"  {entry['file']}: sha256 {actual[:16]}… differs from the reference build "
+                f"{entry['sha256'][:16]}… (fine-tuned on this CPU; inputs verified)")
+        elif check and actual != entry["sha256"]:
             size = tmp.stat().st_size
             raise InstallError(
                 f"checksum mismatch: {entry['file']} as built from {', '.join(names)}\n"

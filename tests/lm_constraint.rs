@@ -501,3 +501,58 @@ fn bad_model_files_are_one_clear_error() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = Path::new("");
 }
+
+/// A tuned model gets the request alone (no catalogue, no examples); a call it
+/// repeats is done once, and the constraint still holds.
+#[test]
+fn a_tuned_model_answers_the_bare_request_and_repeats_count_once() {
+    use cabin_voice::lm::prompt::Style;
+    let reg = registry();
+    let v = vocab();
+    let twice = r#"[{"intent":"climate.defrost","slots":{"state":"on"}},{"intent":"climate.defrost","slots":{"state":"on"}}]"#;
+    let tuned = LanguageModel::with_prompt(
+        scripted(&v, twice),
+        vocab(),
+        Schema::from_registry(&reg, 4),
+        roomy(),
+        Style::Tuned,
+    )
+    .unwrap();
+    let few = LanguageModel::new(
+        scripted(&v, twice),
+        vocab(),
+        Schema::from_registry(&reg, 4),
+        roomy(),
+    )
+    .unwrap();
+    assert_eq!(tuned.style(), Style::Tuned);
+    assert!(
+        tuned.prefix_tokens() * 50 < few.prefix_tokens(),
+        "tuned prefix {} tokens, few-shot {}",
+        tuned.prefix_tokens(),
+        few.prefix_tokens()
+    );
+    let g = tuned
+        .generate("I can't see through the glass", &mut |_| {})
+        .unwrap();
+    assert_eq!(g.text, twice);
+    let intents = tuned.intents("I can't see through the glass").unwrap();
+    assert_eq!(g_names(&intents), ["climate.defrost"]);
+    // Random scores under the tuned prompt stay inside the schema too.
+    let n = v.len();
+    for seed in 0..5u64 {
+        let lm = LanguageModel::with_prompt(
+            Box::new(RandomDecoder::new(n, seed + 100)),
+            vocab(),
+            Schema::from_registry(&reg, 4),
+            roomy(),
+            Style::Tuned,
+        )
+        .unwrap();
+        let mut out = String::new();
+        let g = lm
+            .generate("brr", &mut |p| out.push_str(p))
+            .unwrap_or_else(|e| panic!("seed {seed}: {e} after {out:?}"));
+        check_calls(&reg, &g.text, 4).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", g.text));
+    }
+}

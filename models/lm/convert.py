@@ -3,7 +3,7 @@
 
 Runs inside models/.cache/lm-venv (see models/install.py, group `lm`):
 
-    convert.py GGUF_FILE OUT_DIR [--work DIR] [--precision int8|int4]
+    convert.py GGUF_FILE OUT_DIR [--work DIR] [--precision int8|int4] [--no-tune]
 
 Steps (all offline):
   1. transformers loads the GGUF from a local path, dequantizes it to float32
@@ -11,12 +11,17 @@ Steps (all offline):
   2. Gemma 3's nested rope settings (per layer type) are flattened into the
      keys the onnxruntime-genai model builder reads, as the configuration is
      loaded (it fails with KeyError 'rope_type' otherwise);
-  3. the model builder writes a CPU ONNX decoder with a plain (growing) KV
+  3. tune.py fine-tunes the model on the plugins' calls (requests generated
+     from the manifests, compounds, chatter answered `none`), so it answers a
+     bare request instead of needing a few-shot prompt (--no-tune skips it);
+  4. the model builder writes a CPU ONNX decoder with a plain (growing) KV
      cache (windowed_kv_cache=false) and INT8 weights, the tied embedding
      re-quantized to INT8 as well.
 
 Outputs in OUT_DIR: model.onnx, model.onnx.data (the weights), genai_config.json
-(cache dimensions, symbolic in the graph) and tokenizer.json.  The same inputs and pinned packages give the same bytes.
+(cache dimensions, symbolic in the graph; with `"cabin_voice": {"prompt":
+"tuned"}` when tuned, which the assistant reads to pick its prompt) and
+tokenizer.json.  The same inputs and pinned packages give the same bytes.
 """
 
 from __future__ import annotations
@@ -115,6 +120,8 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: OUT/.work)")
     ap.add_argument("--precision", choices=["int8", "int4"], default="int8")
     ap.add_argument("--reuse-hf", action="store_true", help="keep the dequantized folder of an earlier run")
+    ap.add_argument("--no-tune", action="store_true", help="convert the base model as shipped (few-shot prompt)")
+    ap.add_argument("--tune-steps", type=int, default=None, help="fine-tuning steps (default: one pass)")
     args = ap.parse_args()
     work = args.work or args.out / ".work"
     work.mkdir(parents=True, exist_ok=True)
@@ -123,12 +130,22 @@ def main() -> int:
         log(f"reusing {hf_dir}")
     else:
         to_hf(args.gguf.resolve(), hf_dir)
+    tuned = not args.no_tune
+    if tuned:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import tune
+
+        log("fine-tuning on the plugins' calls (tune.py)")
+        tune.train(hf_dir, args.tune_steps, tune.THREADS)
     build_onnx(hf_dir, onnx_dir, work / "builder-cache", args.precision)
     args.out.mkdir(parents=True, exist_ok=True)
     produced = sorted(p.name for p in onnx_dir.iterdir())
     log("builder wrote: " + ", ".join(produced))
-    for name in ("model.onnx.data", "genai_config.json"):
-        shutil.copyfile(onnx_dir / name, args.out / name)
+    shutil.copyfile(onnx_dir / "model.onnx.data", args.out / "model.onnx.data")
+    config = json.loads((onnx_dir / "genai_config.json").read_text())
+    if tuned:
+        config["cabin_voice"] = {"prompt": "tuned"}
+    (args.out / "genai_config.json").write_text(json.dumps(config, indent=4) + "\n")
     # The builder stamps the git commit of the current folder into
     # producer_version ("0.18.0+abc1234"): drop it, the bytes must not depend
     # on where the conversion ran.

@@ -22,6 +22,10 @@ pub struct Lm {
     pub timeout_ms: u64,
     /// Most calls one request may make.
     pub max_calls: usize,
+    /// Prompt style: `auto` (what the installed export declares), `few-shot`
+    /// (catalogue and worked examples, for the base model) or `tuned` (the
+    /// request alone, for a model tuned on the calls).
+    pub prompt: String,
 }
 
 impl Default for Lm {
@@ -34,6 +38,7 @@ impl Default for Lm {
             max_tokens: 128,
             timeout_ms: 8000,
             max_calls: 4,
+            prompt: "auto".into(),
         }
     }
 }
@@ -49,6 +54,12 @@ impl Lm {
         }
         if !(1..=16).contains(&self.max_calls) {
             return Err(("lm.max_calls".into(), "must be 1..16".into()));
+        }
+        if !["auto", "few-shot", "tuned"].contains(&self.prompt.as_str()) {
+            return Err((
+                "lm.prompt".into(),
+                format!("{:?}: must be auto, few-shot or tuned", self.prompt),
+            ));
         }
         if self.model.trim().is_empty() || self.tokenizer.trim().is_empty() {
             return Err(("lm.model".into(), "model and tokenizer must be set".into()));

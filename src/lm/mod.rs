@@ -106,6 +106,7 @@ pub struct LanguageModel {
     schema: Arc<Schema>,
     budget: Budget,
     prefix_tokens: usize,
+    style: prompt::Style,
     stream: Option<mpsc::SyncSender<String>>,
 }
 
@@ -114,10 +115,21 @@ impl LanguageModel {
     /// vocabulary and runs the prompt prefix once (its cache is reused by every
     /// request).
     pub fn new(
+        decoder: Box<dyn Decoder>,
+        vocab: Vocab,
+        schema: Schema,
+        budget: Budget,
+    ) -> Result<LanguageModel, LmError> {
+        LanguageModel::with_prompt(decoder, vocab, schema, budget, prompt::Style::FewShot)
+    }
+
+    /// [`LanguageModel::new`] with the prompt style of the model.
+    pub fn with_prompt(
         mut decoder: Box<dyn Decoder>,
         vocab: Vocab,
         schema: Schema,
         budget: Budget,
+        style: prompt::Style,
     ) -> Result<LanguageModel, LmError> {
         if decoder.vocab_size() < vocab.len() {
             return Err(LmError::Mismatch {
@@ -127,12 +139,13 @@ impl LanguageModel {
         }
         let schema = Arc::new(schema);
         let t0 = Instant::now();
-        let prefix = vocab.encode(&prompt::prefix(&schema), true)?;
+        let prefix = vocab.encode(&prompt::prefix(&schema, style), true)?;
         decoder.reset();
         decoder.forward(&prefix)?;
         decoder.save_prefix();
         tracing::info!(
             tokens = prefix.len(),
+            prompt = style.name(),
             intents = schema.intents.len(),
             ms = t0.elapsed().as_millis() as u64,
             "language model prompt cached"
@@ -143,6 +156,7 @@ impl LanguageModel {
             schema,
             budget,
             prefix_tokens: prefix.len(),
+            style,
             stream: None,
         })
     }
@@ -164,7 +178,23 @@ impl LanguageModel {
             ms = t0.elapsed().as_millis() as u64,
             "language model vocabulary ready"
         );
-        LanguageModel::new(Box::new(decoder), vocab, schema, settings.budget.clone())
+        let style =
+            prompt::Style::resolve(&settings.prompt, model).map_err(|msg| LmError::Model {
+                file: model.display().to_string(),
+                msg,
+            })?;
+        LanguageModel::with_prompt(
+            Box::new(decoder),
+            vocab,
+            schema,
+            settings.budget.clone(),
+            style,
+        )
+    }
+
+    /// The prompt style in use.
+    pub fn style(&self) -> prompt::Style {
+        self.style
     }
 
     /// Sends every generated piece of text to `tx` as it is produced (a full
@@ -290,9 +320,15 @@ impl LanguageModel {
             "language model"
         );
         let lang = normalize::detect_lang(text).to_string();
-        Ok(g.calls
+        // A call said twice is done once (a small model sometimes repeats itself).
+        let mut calls: Vec<Call> = Vec::with_capacity(g.calls.len());
+        for c in g.calls {
+            if c.intent != "none" && !calls.contains(&c) {
+                calls.push(c);
+            }
+        }
+        Ok(calls
             .into_iter()
-            .filter(|c| c.intent != "none")
             .map(|c| Intent {
                 text: text.to_string(),
                 lang: lang.clone(),
@@ -364,6 +400,8 @@ pub struct Settings {
     pub threads: usize,
     pub max_calls: usize,
     pub budget: Budget,
+    /// `[lm] prompt`: auto, few-shot or tuned.
+    pub prompt: String,
 }
 
 /// The language model of the configuration, or `None` (logged) when it is
@@ -385,6 +423,7 @@ pub fn from_config(cfg: &crate::config::Config, reg: &Registry) -> Option<Langua
         tokenizer: path(&cfg.lm.tokenizer),
         threads: cfg.lm.threads,
         max_calls: cfg.lm.max_calls,
+        prompt: cfg.lm.prompt.clone(),
         budget: Budget {
             max_tokens: cfg.lm.max_tokens,
             timeout: Duration::from_millis(cfg.lm.timeout_ms),

@@ -500,7 +500,7 @@ fn number_prefix_ok(s: &[u8], min: f64, max: f64, decimals: u8) -> bool {
             if decimals == 0 || f.len() > decimals as usize {
                 return false;
             }
-            // The value lies in [iv + f/10^k, iv + (f+1)/10^k), or is iv.f itself.
+            // Reachable: iv.f itself up to iv.f followed by nines, to `decimals` places.
             let k = 10f64.powi(f.len() as i32);
             let fv = if f.is_empty() {
                 0.0
@@ -508,24 +508,20 @@ fn number_prefix_ok(s: &[u8], min: f64, max: f64, decimals: u8) -> bool {
                 f.parse::<f64>().unwrap_or(0.0)
             };
             let lo = iv + fv / k;
-            let hi = if f.len() == decimals as usize {
-                lo
-            } else {
-                iv + (fv + 1.0) / k
-            };
+            let hi = lo + (1.0 / k - 1.0 / 10f64.powi(decimals as i32));
             lo <= max + 1e-9 && hi >= min - 1e-9
         }
         None => {
-            // iv itself, or iv followed by m more digits (and decimals).
-            let top = if decimals > 0 { 1.0 } else { 0.0 };
+            // iv itself, or iv followed by m more digits, then at most
+            // `decimals` places: the largest fraction is 0.9…9.
+            let top = 1.0 - 1.0 / 10f64.powi(decimals as i32);
             if iv == 0.0 {
-                return min <= top;
+                return min <= top + 1e-9 && max >= -1e-9;
             }
             let mut scale = 1.0;
             for _ in 0..12 {
                 let lo = iv * scale;
-                let hi = (iv + 1.0) * scale - if decimals > 0 { 0.0 } else { 1.0 };
-                let hi = if scale == 1.0 { iv + top } else { hi };
+                let hi = (iv + 1.0) * scale - 1.0 + top;
                 if lo > max + 1e-9 {
                     return false;
                 }
@@ -689,5 +685,55 @@ mod tests {
         assert!(number_prefix_ok(b"2000", 0.1, 2000.0, 1));
         assert!(!number_prefix_ok(b"2001", 0.1, 2000.0, 1));
         assert!(!number_prefix_ok(b"0", 16.0, 30.0, 1));
+        // Nothing after "0" or "0." reaches 1 with one decimal: a dead end.
+        assert!(!number_prefix_ok(b"0", 1.0, 100.0, 1));
+        assert!(!number_prefix_ok(b"0.", 1.0, 100.0, 1));
+        assert!(number_prefix_ok(b"0", 0.9, 100.0, 1));
+        assert!(number_prefix_ok(b"0.9", 0.9, 100.0, 1));
+        assert!(!number_prefix_ok(b"9.", 10.0, 100.0, 1));
+        assert!(number_prefix_ok(b"9", 10.0, 100.0, 1));
+        assert!(!number_prefix_ok(b"100.", 16.0, 100.0, 0));
+    }
+
+    /// Every prefix the automaton accepts can still be finished: walking the
+    /// number ranges of the real manifests byte by byte never strands it.
+    #[test]
+    fn accepted_number_prefixes_can_always_be_finished() {
+        let ranges = [
+            (1.0, 100.0, 1),
+            (0.5, 10.0, 1),
+            (16.0, 30.0, 1),
+            (0.1, 2000.0, 1),
+            (0.0, 3.0, 0),
+        ];
+        for (min, max, d) in ranges {
+            let mut frontier = vec![Vec::<u8>::new()];
+            for _ in 0..6 {
+                let mut next = Vec::new();
+                for p in &frontier {
+                    for b in b"0123456789.".iter() {
+                        let mut q = p.clone();
+                        q.push(*b);
+                        if number_prefix_ok(&q, min, max, d) {
+                            next.push(q);
+                        }
+                    }
+                }
+                for q in &next {
+                    let finishable = number_complete_ok(q, min, max)
+                        || b"0123456789.".iter().any(|b| {
+                            let mut r = q.clone();
+                            r.push(*b);
+                            number_prefix_ok(&r, min, max, d)
+                        });
+                    assert!(
+                        finishable,
+                        "{:?} strands [{min}, {max}]",
+                        String::from_utf8_lossy(q)
+                    );
+                }
+                frontier = next;
+            }
+        }
     }
 }

@@ -77,6 +77,13 @@ fn main() {
         peak_rss_mb(),
         rss0
     );
+    if args.iter().any(|a| a == "--prompt") {
+        print!(
+            "{}",
+            cabin_voice::lm::prompt::prefix(lm.schema(), lm.style())
+        );
+        return;
+    }
     if !texts.is_empty() {
         for t in &texts {
             show(&lm, t);
