@@ -145,6 +145,7 @@ def main() -> int:
     config = json.loads((onnx_dir / "genai_config.json").read_text())
     if tuned:
         config["cabin_voice"] = {"prompt": "tuned"}
+        shutil.copyfile(hf_dir / "tune.json", args.out / "tune.json")  # rows, steps, loss
     (args.out / "genai_config.json").write_text(json.dumps(config, indent=4) + "\n")
     # The builder stamps the git commit of the current folder into
     # producer_version ("0.18.0+abc1234"): drop it, the bytes must not depend

@@ -132,6 +132,9 @@ fn main() {
         );
     }
     let (mut n, mut ok_base, mut ok_lm, mut ms) = (0, 0, 0, Vec::new());
+    // (lines, right without the model, right with it): en requests, zh requests, chatter.
+    let mut groups = [(0usize, 0usize, 0usize); 3];
+    let (mut wrong_base, mut wrong_lm) = (0usize, 0usize);
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let item: Value = serde_json::from_str(line).expect("corpus line is JSON");
         let utt = item["text"].as_str().unwrap_or_default();
@@ -160,6 +163,18 @@ fn main() {
         n += 1;
         ok_base += base_ok as usize;
         ok_lm += lm_ok as usize;
+        let zh = utt.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let group = match (want.is_empty(), zh) {
+            (true, _) => &mut groups[2],
+            (false, false) => &mut groups[0],
+            (false, true) => &mut groups[1],
+        };
+        group.0 += 1;
+        group.1 += base_ok as usize;
+        group.2 += lm_ok as usize;
+        // A call where none or another call was wanted: a wrong actuation.
+        wrong_base += (!b.is_empty() && !base_ok) as usize;
+        wrong_lm += (!l.is_empty() && !lm_ok) as usize;
         let names = describe(&l);
         println!(
             "{} {} {:<48} -> {}",
@@ -180,6 +195,13 @@ fn main() {
         ms.get(ms.len() / 2).copied().unwrap_or(0.0),
         ms.last().copied().unwrap_or(0.0)
     );
+    for (name, (k, b, l)) in ["English requests", "Mandarin requests", "chatter (none)"]
+        .iter()
+        .zip(groups)
+    {
+        println!("  {name}: {b}/{k} without the model, {l}/{k} with it");
+    }
+    println!("  wrong calls (a call where none or another was wanted): {wrong_base} without the model, {wrong_lm} with it");
     println!("peak RSS {:.0} MB", peak_rss_mb());
 }
 
