@@ -429,5 +429,13 @@ mod tests {
         assert!(e.contains("asr.grammar_max_regret"), "{e}");
         let e = parse("[mqtt]\nport = \"x\"\n").unwrap_err().to_string();
         assert!(e.contains("port"), "{e}");
+        let e = parse("[lm]\nmin_step_p = 1.5\n").unwrap_err().to_string();
+        assert!(e.contains("lm.min_step_p"), "{e}");
+        let e = parse("[lm]\nprompt = \"chatty\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lm.prompt"), "{e}");
+        let c = parse("[lm]\nprompt = \"tuned\"\nmin_step_p = 0.0\n").unwrap();
+        assert_eq!((c.lm.prompt.as_str(), c.lm.min_step_p), ("tuned", 0.0));
     }
 }

@@ -26,6 +26,9 @@ pub struct Lm {
     /// (catalogue and worked examples, for the base model) or `tuned` (the
     /// request alone, for a model tuned on the calls).
     pub prompt: String,
+    /// An answer with any chosen token less probable than this is dropped
+    /// (not understood) instead of acted on. 0 keeps every answer.
+    pub min_step_p: f32,
 }
 
 impl Default for Lm {
@@ -39,6 +42,7 @@ impl Default for Lm {
             timeout_ms: 8000,
             max_calls: 4,
             prompt: "auto".into(),
+            min_step_p: 0.2,
         }
     }
 }
@@ -54,6 +58,12 @@ impl Lm {
         }
         if !(1..=16).contains(&self.max_calls) {
             return Err(("lm.max_calls".into(), "must be 1..16".into()));
+        }
+        if !(0.0..1.0).contains(&self.min_step_p) {
+            return Err((
+                "lm.min_step_p".into(),
+                format!("{}: must be in 0..1", self.min_step_p),
+            ));
         }
         if !["auto", "few-shot", "tuned"].contains(&self.prompt.as_str()) {
             return Err((

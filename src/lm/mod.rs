@@ -107,6 +107,8 @@ pub struct LanguageModel {
     budget: Budget,
     prefix_tokens: usize,
     style: prompt::Style,
+    /// Below this probability at any chosen step the answer is dropped.
+    min_step_p: f32,
     stream: Option<mpsc::SyncSender<String>>,
 }
 
@@ -157,6 +159,7 @@ impl LanguageModel {
             budget,
             prefix_tokens: prefix.len(),
             style,
+            min_step_p: 0.0,
             stream: None,
         })
     }
@@ -190,6 +193,15 @@ impl LanguageModel {
             settings.budget.clone(),
             style,
         )
+        .map(|m| m.with_min_step_p(settings.min_step_p))
+    }
+
+    /// Drops answers whose least sure step (the probability of a chosen
+    /// token, most often the intent's) is below `p`: a request the model is
+    /// unsure of is not understood rather than guessed.
+    pub fn with_min_step_p(mut self, p: f32) -> Self {
+        self.min_step_p = p;
+        self
     }
 
     /// The prompt style in use.
@@ -319,6 +331,15 @@ impl LanguageModel {
             confidence = g.confidence,
             "language model"
         );
+        if g.least < self.min_step_p {
+            tracing::info!(
+                output = %g.text,
+                least = g.least,
+                min = self.min_step_p,
+                "language model unsure: not understood"
+            );
+            return Ok(Vec::new());
+        }
         let lang = normalize::detect_lang(text).to_string();
         // A call said twice is done once (a small model sometimes repeats itself).
         let mut calls: Vec<Call> = Vec::with_capacity(g.calls.len());
@@ -402,6 +423,8 @@ pub struct Settings {
     pub budget: Budget,
     /// `[lm] prompt`: auto, few-shot or tuned.
     pub prompt: String,
+    /// `[lm] min_step_p`.
+    pub min_step_p: f32,
 }
 
 /// The language model of the configuration, or `None` (logged) when it is
@@ -424,6 +447,7 @@ pub fn from_config(cfg: &crate::config::Config, reg: &Registry) -> Option<Langua
         threads: cfg.lm.threads,
         max_calls: cfg.lm.max_calls,
         prompt: cfg.lm.prompt.clone(),
+        min_step_p: cfg.lm.min_step_p,
         budget: Budget {
             max_tokens: cfg.lm.max_tokens,
             timeout: Duration::from_millis(cfg.lm.timeout_ms),
