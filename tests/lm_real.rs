@@ -106,3 +106,60 @@ fn grammar_commands_never_reach_the_language_model() {
     assert_eq!(names(&v), ["climate.ac"]);
     assert_ne!(v[0].engine, "lm");
 }
+
+/// Open requests that neither the grammar nor the intent model understands:
+/// the tuned language model answers them itself (engine "lm").
+#[test]
+fn the_language_model_answers_open_requests_in_both_languages() {
+    let cases: [(&str, &str, Option<(&str, &str)>); 6] = [
+        ("let's have some classical music", "media.play", None),
+        ("this song is terrible, skip it", "media.next", None),
+        (
+            "where can I leave the car around here",
+            "nav.find_poi",
+            Some(("category", "parking")),
+        ),
+        ("the rain is getting heavy", "wipers.set", None),
+        (
+            "找个地方把车停一下",
+            "nav.find_poi",
+            Some(("category", "parking")),
+        ),
+        ("这破歌换掉", "media.next", None),
+    ];
+    for (text, intent, want_slot) in cases {
+        let Some(v) = calls(text) else {
+            return;
+        };
+        assert_eq!(names(&v), [intent], "{text}: {v:?}");
+        assert_eq!(v[0].engine, "lm", "{text}: answered by {}", v[0].engine);
+        if let Some((name, value)) = want_slot {
+            assert_eq!(slot(&v[0], name), Some(&s(value)), "{text}: {v:?}");
+        }
+    }
+}
+
+/// The model alone (no clause splitting) writes both calls of a compound
+/// request, in order.
+#[test]
+fn the_model_alone_writes_two_calls_for_a_compound_request() {
+    let mut cfg = Config::default();
+    cfg.lm.enabled = true;
+    cfg.general.plugins_dir = root().join("plugins").display().to_string();
+    cfg.general.models_dir = root().join("models").display().to_string();
+    if router().is_none() {
+        return;
+    }
+    let reg = cabin_voice::app::load_registry(&cfg).expect("plugins");
+    let lm = cabin_voice::lm::from_config(&cfg, &reg).expect("the installed model loads");
+    let v = lm
+        .intents("I'm cold and the windscreen is fogging up")
+        .expect("an answer within the budget");
+    assert_eq!(
+        names(&v),
+        ["climate.change_temperature", "climate.defrost"],
+        "{v:?}"
+    );
+    assert_eq!(slot(&v[0], "direction"), Some(&s("up")));
+    assert_eq!(slot(&v[1], "state"), Some(&s("on")));
+}
