@@ -107,11 +107,18 @@ fn grammar_commands_never_reach_the_language_model() {
     assert_ne!(v[0].engine, "lm");
 }
 
+/// A request, the intent it must give and a slot (name, value) to check.
+type Case = (
+    &'static str,
+    &'static str,
+    Option<(&'static str, &'static str)>,
+);
+
 /// Open requests that neither the grammar nor the intent model understands:
 /// the tuned language model answers them itself (engine "lm").
 #[test]
 fn the_language_model_answers_open_requests_in_both_languages() {
-    let cases: [(&str, &str, Option<(&str, &str)>); 6] = [
+    let cases: [Case; 6] = [
         ("let's have some classical music", "media.play", None),
         ("this song is terrible, skip it", "media.next", None),
         (
