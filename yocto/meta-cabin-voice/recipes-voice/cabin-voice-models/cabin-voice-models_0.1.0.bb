@@ -36,7 +36,9 @@ do_install() {
     for entry in ${CABIN_VOICE_MODEL_SUMS}; do
         sum=${entry%%:*}
         file=${entry#*:}
-        if ! echo "$sum  ${UNPACKDIR}/$file" | sha256sum -c --quiet; then
+        # "trained": the tuned language model weights, built on the machine
+        # (models.toml bitwise = false); install.py checked their inputs.
+        if [ "$sum" != "trained" ] && ! echo "$sum  ${UNPACKDIR}/$file" | sha256sum -c --quiet; then
             bbfatal "$file does not match models/models.toml; rerun python3 models/install.py in ${CABIN_VOICE_MODELS_DIR}/.."
         fi
         install -d $dest/$(dirname $file)
