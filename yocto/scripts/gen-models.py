@@ -58,7 +58,7 @@ def models_inc(models: list[dict]) -> str:
             f"# {m['description']} ({m['size']} bytes, {m['licence']})",
             f'CABIN_VOICE_MODEL_FILE[{m["name"]}] = "{m["file"]}"',
             # Trained on the build machine: its bytes depend on the CPU
-            # (models.toml bitwise = false), so the recipe checks the size only.
+            # (models.toml bitwise = false): install.py checked its inputs instead.
             f'CABIN_VOICE_MODEL_SHA256[{m["name"]}] = "{"trained" if m.get("bitwise") is False else m["sha256"]}"',
         ]
     return "\n".join(lines) + "\n"
