@@ -14,13 +14,19 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The default configuration with the language model on, over this checkout.
+fn config() -> Config {
+    let mut cfg = Config::default();
+    cfg.lm.enabled = true;
+    cfg.general.plugins_dir = root().join("plugins").display().to_string();
+    cfg.general.models_dir = root().join("models").display().to_string();
+    cfg
+}
+
 fn router() -> Option<&'static Router> {
     static R: OnceLock<Option<Router>> = OnceLock::new();
     R.get_or_init(|| {
-        let mut cfg = Config::default();
-        cfg.lm.enabled = true;
-        cfg.general.plugins_dir = root().join("plugins").display().to_string();
-        cfg.general.models_dir = root().join("models").display().to_string();
+        let cfg = config();
         let model = root().join("models").join(&cfg.lm.model);
         if !model.is_file() {
             if std::env::var("CABIN_VOICE_REQUIRE_LM").is_ok_and(|v| v == "1") {
@@ -150,13 +156,10 @@ fn the_language_model_answers_open_requests_in_both_languages() {
 /// request, in order.
 #[test]
 fn the_model_alone_writes_two_calls_for_a_compound_request() {
-    let mut cfg = Config::default();
-    cfg.lm.enabled = true;
-    cfg.general.plugins_dir = root().join("plugins").display().to_string();
-    cfg.general.models_dir = root().join("models").display().to_string();
     if router().is_none() {
         return;
     }
+    let cfg = config();
     let reg = cabin_voice::app::load_registry(&cfg).expect("plugins");
     let lm = cabin_voice::lm::from_config(&cfg, &reg).expect("the installed model loads");
     let v = lm
