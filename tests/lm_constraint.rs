@@ -536,8 +536,33 @@ fn a_tuned_model_answers_the_bare_request_and_repeats_count_once() {
         .generate("I can't see through the glass", &mut |_| {})
         .unwrap();
     assert_eq!(g.text, twice);
+    let least = g.least;
     let intents = tuned.intents("I can't see through the glass").unwrap();
     assert_eq!(g_names(&intents), ["climate.defrost"]);
+    // An answer with a step less sure than the threshold is not acted on.
+    let strict = LanguageModel::with_prompt(
+        scripted(&v, twice),
+        vocab(),
+        Schema::from_registry(&reg, 4),
+        roomy(),
+        Style::Tuned,
+    )
+    .unwrap()
+    .with_min_step_p((least + 1.0) / 2.0);
+    assert!(strict
+        .intents("I can't see through the glass")
+        .unwrap()
+        .is_empty());
+    let lenient = LanguageModel::with_prompt(
+        scripted(&v, twice),
+        vocab(),
+        Schema::from_registry(&reg, 4),
+        roomy(),
+        Style::Tuned,
+    )
+    .unwrap()
+    .with_min_step_p(least / 2.0);
+    assert_eq!(g_names(&lenient.intents("x").unwrap()), ["climate.defrost"]);
     // Random scores under the tuned prompt stay inside the schema too.
     let n = v.len();
     for seed in 0..5u64 {
