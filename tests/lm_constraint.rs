@@ -502,6 +502,19 @@ fn bad_model_files_are_one_clear_error() {
     let _ = Path::new("");
 }
 
+/// A model with the tuned prompt over `decoder`.
+fn tuned_model(decoder: Box<dyn Decoder>, reg: &Registry) -> LanguageModel {
+    use cabin_voice::lm::prompt::Style;
+    LanguageModel::with_prompt(
+        decoder,
+        vocab(),
+        Schema::from_registry(reg, 4),
+        roomy(),
+        Style::Tuned,
+    )
+    .unwrap()
+}
+
 /// A tuned model gets the request alone (no catalogue, no examples); a call it
 /// repeats is done once, and the constraint still holds.
 #[test]
@@ -510,14 +523,7 @@ fn a_tuned_model_answers_the_bare_request_and_repeats_count_once() {
     let reg = registry();
     let v = vocab();
     let twice = r#"[{"intent":"climate.defrost","slots":{"state":"on"}},{"intent":"climate.defrost","slots":{"state":"on"}}]"#;
-    let tuned = LanguageModel::with_prompt(
-        scripted(&v, twice),
-        vocab(),
-        Schema::from_registry(&reg, 4),
-        roomy(),
-        Style::Tuned,
-    )
-    .unwrap();
+    let tuned = tuned_model(scripted(&v, twice), &reg);
     let few = LanguageModel::new(
         scripted(&v, twice),
         vocab(),
@@ -540,40 +546,17 @@ fn a_tuned_model_answers_the_bare_request_and_repeats_count_once() {
     let intents = tuned.intents("I can't see through the glass").unwrap();
     assert_eq!(g_names(&intents), ["climate.defrost"]);
     // An answer with a step less sure than the threshold is not acted on.
-    let strict = LanguageModel::with_prompt(
-        scripted(&v, twice),
-        vocab(),
-        Schema::from_registry(&reg, 4),
-        roomy(),
-        Style::Tuned,
-    )
-    .unwrap()
-    .with_min_step_p((least + 1.0) / 2.0);
+    let strict = tuned_model(scripted(&v, twice), &reg).with_min_step_p((least + 1.0) / 2.0);
     assert!(strict
         .intents("I can't see through the glass")
         .unwrap()
         .is_empty());
-    let lenient = LanguageModel::with_prompt(
-        scripted(&v, twice),
-        vocab(),
-        Schema::from_registry(&reg, 4),
-        roomy(),
-        Style::Tuned,
-    )
-    .unwrap()
-    .with_min_step_p(least / 2.0);
+    let lenient = tuned_model(scripted(&v, twice), &reg).with_min_step_p(least / 2.0);
     assert_eq!(g_names(&lenient.intents("x").unwrap()), ["climate.defrost"]);
     // Random scores under the tuned prompt stay inside the schema too.
     let n = v.len();
     for seed in 0..5u64 {
-        let lm = LanguageModel::with_prompt(
-            Box::new(RandomDecoder::new(n, seed + 100)),
-            vocab(),
-            Schema::from_registry(&reg, 4),
-            roomy(),
-            Style::Tuned,
-        )
-        .unwrap();
+        let lm = tuned_model(Box::new(RandomDecoder::new(n, seed + 100)), &reg);
         let mut out = String::new();
         let g = lm
             .generate("brr", &mut |p| out.push_str(p))

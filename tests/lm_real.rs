@@ -63,19 +63,24 @@ fn s(v: &str) -> SlotValue {
     SlotValue::Str(v.into())
 }
 
+/// "I'm cold and the windscreen is fogging up": warmer, then defrost on.
+fn assert_warmer_then_defrost(v: &[Intent]) {
+    assert_eq!(
+        names(v),
+        ["climate.change_temperature", "climate.defrost"],
+        "{v:?}"
+    );
+    assert_eq!(slot(&v[0], "direction"), Some(&s("up")));
+    assert_eq!(slot(&v[1], "state"), Some(&s("on")));
+}
+
 /// A compound request: the router splits it into clauses and understands each.
 #[test]
 fn cold_and_fogging_up_is_two_calls_in_order() {
     let Some(v) = calls("I'm cold and the windscreen is fogging up") else {
         return;
     };
-    assert_eq!(
-        names(&v),
-        ["climate.change_temperature", "climate.defrost"],
-        "{v:?}"
-    );
-    assert_eq!(slot(&v[0], "direction"), Some(&s("up")));
-    assert_eq!(slot(&v[1], "state"), Some(&s("on")));
+    assert_warmer_then_defrost(&v);
 }
 
 #[test]
@@ -165,11 +170,5 @@ fn the_model_alone_writes_two_calls_for_a_compound_request() {
     let v = lm
         .intents("I'm cold and the windscreen is fogging up")
         .expect("an answer within the budget");
-    assert_eq!(
-        names(&v),
-        ["climate.change_temperature", "climate.defrost"],
-        "{v:?}"
-    );
-    assert_eq!(slot(&v[0], "direction"), Some(&s("up")));
-    assert_eq!(slot(&v[1], "state"), Some(&s("on")));
+    assert_warmer_then_defrost(&v);
 }
